@@ -1,0 +1,141 @@
+/**
+ * Reads the session options of a file into session declarations: resolves
+ * role services, merges security levels, parses the protocol text with its
+ * positions in the .proto source.
+ */
+import { getOption, hasOption, type DescFile, type DescMethod, type DescService } from "@bufbuild/protobuf";
+import { interaction as interactionExt, session as sessionExt, type Session } from "../../gen/secsession/v1/options_pb.js";
+import type { DiagnosticSink, Position } from "../language/diagnostic.js";
+import { parseProtocol } from "../language/parser.js";
+import { protocolSourceAt, protocolSourceWithout, type ProtocolSource } from "../language/proto-source.js";
+import { applySecurity, DEFAULT_SECURITY, directionPart, type DirectionSecurity, type SessionSecurity } from "./security.js";
+import type { RoleDecl, SessionDecl } from "./session-decl.js";
+
+const FILE_OPTIONS = 8; // FileDescriptorProto.options
+const SESSION_EXTENSION = 50400;
+const DEFAULT_REPLAY_WINDOW_SECONDS = 120;
+
+/** Finds the source text of a .proto file by its name, if available. */
+export type SourceReader = (file: string) => string | undefined;
+
+/** The sessions a file declares (with their declarations, or undefined where a declaration is unusable). */
+export function declareSessions(
+  file: DescFile,
+  services: (name: string) => DescService | undefined,
+  readSource: SourceReader,
+  sink: DiagnosticSink,
+): SessionDecl[] {
+  if (!hasOption(file, sessionExt)) return [];
+  const sessions = getOption(file, sessionExt);
+  const source = readSource(file.name);
+  const out: SessionDecl[] = [];
+  const names = new Set<string>();
+  sessions.forEach((s, index) => {
+    const span = locate(file, [FILE_OPTIONS, SESSION_EXTENSION, index]) ?? locate(file, [FILE_OPTIONS, SESSION_EXTENSION]);
+    const pos: Position = { file: file.name, line: (span?.[0] ?? 0) + 1, col: (span?.[1] ?? 0) + 1 };
+    const src: ProtocolSource =
+      (source !== undefined && span !== undefined ? protocolSourceAt(file.name, source, span[0]!, span[1]!) : undefined) ??
+      protocolSourceWithout(file.name, s.protocol, pos);
+    const decl = declareSession(file, s, pos, src, services, sink);
+    if (decl === undefined) return;
+    if (names.has(decl.name)) sink.report("session", src.fieldPosition("name") ?? pos, `session ${decl.name} is declared twice in ${file.name}`);
+    names.add(decl.name);
+    out.push(decl);
+  });
+  return out;
+}
+
+function declareSession(
+  file: DescFile,
+  s: Session,
+  pos: Position,
+  src: ProtocolSource,
+  services: (name: string) => DescService | undefined,
+  sink: DiagnosticSink,
+): SessionDecl | undefined {
+  const at = (field: string) => src.fieldPosition(field) ?? pos;
+  if (!/^[A-Z][A-Za-z0-9]*$/.test(s.name)) {
+    sink.report("session", at("name"), s.name === "" ? "a session needs a name" : `session name ${JSON.stringify(s.name)} must be upper camel case (like Shopping)`);
+    return undefined;
+  }
+  if (s.roles.length === 0) {
+    sink.report("session", at("roles"), `session ${s.name} declares no roles`);
+    return undefined;
+  }
+  const roles: RoleDecl[] = [];
+  for (const r of s.roles) {
+    const rpos = at("roles");
+    if (!/^[a-z][a-z0-9_]*$/.test(r.name)) {
+      sink.report("session", rpos, `role name ${JSON.stringify(r.name)} must be lower case (like client)`);
+      continue;
+    }
+    if (roles.some((x) => x.name === r.name)) {
+      sink.report("session", rpos, `role ${r.name} is declared twice`);
+      continue;
+    }
+    let service: DescService | undefined;
+    if (r.service !== "") {
+      service = services(r.service.includes(".") ? r.service : `${file.proto.package}.${r.service}`) ?? services(r.service);
+      if (service === undefined) {
+        sink.report("unknown-service", rpos, `unknown service ${r.service} for role ${r.name}: declare it in ${file.name} or give its fully-qualified name`);
+      }
+    }
+    roles.push({ name: r.name, pos: rpos, service, dynamic: r.dynamic });
+  }
+  const parsed = parseProtocol(src);
+  if (!parsed.ok) {
+    sink.report(parsed.diagnostic.code, parsed.diagnostic.position, parsed.diagnostic.message);
+    return undefined;
+  }
+  const security = applySecurity<SessionSecurity>(DEFAULT_SECURITY, s.security);
+  const base = directionPart(security);
+  return {
+    file: file.name,
+    packageName: file.proto.package,
+    name: s.name,
+    pos,
+    roles,
+    protocol: parsed.protocol,
+    security,
+    securityPos: at("security"),
+    replayWindowSeconds: s.replayWindowSeconds || DEFAULT_REPLAY_WINDOW_SECONDS,
+    methodSecurity: (m) => methodSecurity(m, base),
+    methodSecurityMisuse,
+    methodPos: (m) => methodPos(m),
+  };
+}
+
+function methodSecurity(m: DescMethod, base: DirectionSecurity): { request: DirectionSecurity; response: DirectionSecurity } {
+  if (!hasOption(m, interactionExt)) return { request: base, response: base };
+  const i = getOption(m, interactionExt);
+  const both = applySecurity(base, i.security);
+  return { request: applySecurity(both, i.request), response: applySecurity(both, i.response) };
+}
+
+function methodSecurityMisuse(m: DescMethod): string[] {
+  if (!hasOption(m, interactionExt)) return [];
+  const i = getOption(m, interactionExt);
+  const out: string[] = [];
+  for (const [level, s] of [["security", i.security], ["request", i.request], ["response", i.response]] as const) {
+    if (s !== undefined && s.keyEstablishment !== 0) out.push(`key_establishment is a session-level attribute; remove it from ${level} of ${m.name}`);
+  }
+  if (i.response !== undefined && m.output.typeName === "google.protobuf.Empty") {
+    out.push(`${m.name} returns google.protobuf.Empty, so it is one-way and has no response direction to configure`);
+  }
+  return out;
+}
+
+function methodPos(m: DescMethod): Position {
+  const file = m.parent.file;
+  const si = file.services.indexOf(m.parent);
+  const mi = m.parent.methods.indexOf(m);
+  const span = locate(file, [6, si, 2, mi]);
+  return { file: file.name, line: (span?.[0] ?? 0) + 1, col: (span?.[1] ?? 0) + 1 };
+}
+
+function locate(file: DescFile, path: number[]): number[] | undefined {
+  const loc = file.proto.sourceCodeInfo?.location.find(
+    (l) => l.path.length === path.length && l.path.every((v, i) => v === path[i]),
+  );
+  return loc?.span;
+}

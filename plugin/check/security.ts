@@ -1,0 +1,106 @@
+/**
+ * Security attributes: merging the session, interaction and direction levels,
+ * and the configuration constraints between micro-protocols (the SecComm
+ * configuration graph, closed transitively). The same constraint function
+ * runs again when a runtime is built from a descriptor.
+ */
+import {
+  Authenticity,
+  History,
+  KeyEstablishment,
+  Privacy,
+  Switch,
+  type Security,
+} from "../../gen/secsession/v1/options_pb.js";
+
+import type {
+  DirectionSecurity,
+  KeyEstablishmentMode,
+  SessionSecurity,
+} from "../../interceptors/descriptor/types.js";
+
+export type { DirectionSecurity, KeyEstablishmentMode, SessionSecurity };
+
+/**
+ * The defaults: authenticated messages (HMAC-SHA256 under Noise keys), replay
+ * prevention and signed history with the visibility optimisation; privacy and
+ * non-repudiation are opt-in.
+ */
+export const DEFAULT_SECURITY: SessionSecurity = {
+  privacy: "none",
+  authenticity: "hmac-sha256",
+  nonRepudiation: false,
+  replayPrevention: true,
+  history: "visibility",
+  keyEstablishment: "noise",
+};
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** Applies the fields a `Security` message sets on top of `base`. */
+export function applySecurity<T extends DirectionSecurity>(base: T, s: Security | undefined): T {
+  if (s === undefined) return base;
+  const out = { ...base } as Mutable<T>;
+  switch (s.privacy) {
+    case Privacy.NONE: out.privacy = "none"; break;
+    case Privacy.CHACHA20_POLY1305: out.privacy = "chacha20-poly1305"; break;
+    case Privacy.AES_256_GCM: out.privacy = "aes-256-gcm"; break;
+    case Privacy.XSALSA20_POLY1305: out.privacy = "xsalsa20-poly1305"; break;
+    case Privacy.UNSPECIFIED: break;
+  }
+  switch (s.authenticity) {
+    case Authenticity.NONE: out.authenticity = "none"; break;
+    case Authenticity.HMAC_SHA256: out.authenticity = "hmac-sha256"; break;
+    case Authenticity.ED25519: out.authenticity = "ed25519"; break;
+    case Authenticity.UNSPECIFIED: break;
+  }
+  if (s.nonRepudiation !== Switch.UNSPECIFIED) out.nonRepudiation = s.nonRepudiation === Switch.ON;
+  if (s.replayPrevention !== Switch.UNSPECIFIED) out.replayPrevention = s.replayPrevention === Switch.ON;
+  switch (s.history) {
+    case History.NONE: out.history = "none"; break;
+    case History.VISIBILITY: out.history = "visibility"; break;
+    case History.FULL: out.history = "full"; break;
+    case History.UNSPECIFIED: break;
+  }
+  if ("keyEstablishment" in out) {
+    const o = out as Mutable<SessionSecurity>;
+    switch (s.keyEstablishment) {
+      case KeyEstablishment.NONE: o.keyEstablishment = "none"; break;
+      case KeyEstablishment.STATIC: o.keyEstablishment = "static"; break;
+      case KeyEstablishment.NOISE: o.keyEstablishment = "noise"; break;
+      case KeyEstablishment.UNSPECIFIED: break;
+    }
+  }
+  return out;
+}
+
+/** Only the direction attributes of a session's security. */
+export function directionPart(s: SessionSecurity): DirectionSecurity {
+  const { privacy, authenticity, nonRepudiation, replayPrevention, history } = s;
+  return { privacy, authenticity, nonRepudiation, replayPrevention, history };
+}
+
+/**
+ * The configuration constraints. Returns one message per violated constraint
+ * (empty when the configuration is valid). `keys` is the session's key
+ * establishment.
+ */
+export function securityViolations(d: DirectionSecurity, keys: KeyEstablishmentMode): string[] {
+  const out: string[] = [];
+  if (d.nonRepudiation && d.authenticity !== "ed25519") {
+    out.push("non-repudiation needs signatures: set authenticity to AUTHENTICITY_ED25519");
+  }
+  if (d.replayPrevention && d.authenticity === "none") {
+    out.push("replay prevention without integrity is refused: a forged step counter would pass; set authenticity or switch replay prevention off");
+  }
+  if (d.history !== "none" && d.authenticity === "none") {
+    out.push("signed history needs authenticity: set authenticity or set history to HISTORY_NONE");
+  }
+  if (d.privacy !== "none" && keys === "none") {
+    out.push("privacy needs key establishment: set key_establishment to KEY_ESTABLISHMENT_NOISE or KEY_ESTABLISHMENT_STATIC");
+  }
+  if (d.authenticity === "hmac-sha256" && keys === "none") {
+    out.push("HMAC authenticity needs pairwise keys: set key_establishment, or use AUTHENTICITY_ED25519");
+  }
+  return out;
+}

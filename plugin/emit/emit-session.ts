@@ -1,0 +1,77 @@
+/**
+ * Emits, for each session of a file, its compiled descriptor and a typed
+ * view of each role's local state machine: for every local state, the moves
+ * it allows (messages to send or receive), each with its peer, rpc, message
+ * schema and next state.
+ */
+import type { DescFile, DescMessage } from "@bufbuild/protobuf";
+import type { GeneratedFile, Schema } from "@bufbuild/protoplugin";
+import type { SessionDescriptor } from "../../interceptors/descriptor/types.js";
+import { moveName, upperCamel } from "./names.js";
+
+/** Options of the plugin that the emitter uses. */
+export interface EmitOptions {
+  /** Module specifier of the runtime, e.g. `secsession`. */
+  readonly runtime: string;
+}
+
+/** Writes `<file>_secsession.ts` for the sessions of `file`. */
+export function emitSessions(
+  schema: Schema<EmitOptions>,
+  file: DescFile,
+  descriptors: readonly SessionDescriptor[],
+  messageType: (typeName: string) => DescMessage | undefined,
+): void {
+  const f = schema.generateFile(`${file.name.replace(/\.proto$/, "")}_secsession.ts`);
+  f.preamble(file);
+  const SessionDescriptorT = f.import("SessionDescriptor", schema.options.runtime, true);
+  for (const d of descriptors) {
+    emitDescriptor(f, d, SessionDescriptorT);
+    emitRoles(f, d);
+    for (const role of d.roles) emitMachine(f, d, role.name, messageType);
+  }
+}
+
+function emitDescriptor(f: GeneratedFile, d: SessionDescriptor, T: ReturnType<GeneratedFile["import"]>): void {
+  f.print(f.jsDoc(`The compiled descriptor of session ${d.name} (session code ${d.code}).\nThe runtime enforces the session from this value alone; see docs/descriptor.md.`));
+  const json = JSON.stringify(d, null, 2).split("\n");
+  f.print(f.export("const", `${d.name}Session`), ": ", T, " = ", json[0]!);
+  for (const line of json.slice(1, -1)) f.print(line);
+  f.print(json[json.length - 1]!, ";");
+  f.print();
+}
+
+function emitRoles(f: GeneratedFile, d: SessionDescriptor): void {
+  f.print(f.jsDoc(`The roles of session ${d.name}.`));
+  f.print(f.export("type", `${d.name}Role`), " = ", d.roles.map((r) => JSON.stringify(r.name)).join(" | "), ";");
+  f.print();
+}
+
+function emitMachine(
+  f: GeneratedFile,
+  d: SessionDescriptor,
+  role: string,
+  messageType: (typeName: string) => DescMessage | undefined,
+): void {
+  const p = d.projections[role]!;
+  const name = `${d.name}${upperCamel(role)}Machine`;
+  f.print(f.jsDoc(`Role ${role} of session ${d.name}: each local state (starting at ${p.initial}) with the moves it allows.`));
+  f.print(f.export("interface", name), " {");
+  for (const s of p.states) {
+    const moves = p.transitions.filter((t) => t.from === s.id);
+    if (moves.length === 0) {
+      f.print(`  ${s.id}: { readonly final: true };`);
+      continue;
+    }
+    f.print(`  ${s.id}: {`);
+    for (const t of moves) {
+      const e = d.edges[t.edges[0]!]!;
+      const msg = messageType(e.messageType);
+      if (msg === undefined) throw new Error(`message type ${e.messageType} is not in the request`);
+      f.print(`    readonly ${moveName(t)}: { readonly direction: "${t.direction}"; readonly peer: "${t.peer}"; readonly rpc: "${e.rpc}"; readonly message: typeof `, f.importSchema(msg, true), `; readonly next: ${t.to} };`);
+    }
+    f.print("  };");
+  }
+  f.print("}");
+  f.print();
+}

@@ -1,0 +1,105 @@
+/**
+ * protoc-gen-secsession: checks the sessions declared in .proto files,
+ * projects them per role and emits their descriptors and typed role machines.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { create, type DescMessage, type DescService } from "@bufbuild/protobuf";
+import { CodeGeneratorResponseSchema } from "@bufbuild/protobuf/wkt";
+import { createEcmaScriptPlugin, type Plugin, type Schema } from "@bufbuild/protoplugin";
+import { compileFile } from "./compile.js";
+import { emitSessions, type EmitOptions } from "./emit/emit-session.js";
+import { formatDiagnostic, type Diagnostic } from "./language/diagnostic.js";
+
+/** Plugin options (`opt:` in buf.gen.yaml). */
+export interface SecsessionOptions extends EmitOptions {
+  /** Directories the .proto files are relative to, to read their source for positions. */
+  readonly roots: readonly string[];
+}
+
+/** Thrown when a checked file has errors; its message lists every diagnostic. */
+export class SessionCheckError extends Error {
+  constructor(readonly diagnostics: readonly Diagnostic[]) {
+    super(diagnostics.map(formatDiagnostic).join("\n"));
+    this.name = "SessionCheckError";
+  }
+}
+
+const VERSION = "0.1.0";
+
+const inner = createEcmaScriptPlugin<SecsessionOptions>({
+  name: "protoc-gen-secsession",
+  version: `v${VERSION}`,
+  parseOptions,
+  generateTs,
+});
+
+/** The plugin. Diagnostics are returned in the response's `error` field. */
+export const secsessionPlugin: Plugin = {
+  name: inner.name,
+  version: inner.version,
+  run(request) {
+    try {
+      return inner.run(request);
+    } catch (e: unknown) {
+      if (e instanceof SessionCheckError) return create(CodeGeneratorResponseSchema, { error: e.message });
+      throw e;
+    }
+  },
+};
+
+function parseOptions(raw: Array<{ key: string; value: string }>): SecsessionOptions {
+  let roots: string[] | undefined;
+  let runtime = "secsession";
+  for (const { key, value } of raw) {
+    switch (key) {
+      case "root":
+        if (value === "") throw new Error("option root needs a directory, e.g. root=proto");
+        (roots ??= []).push(value);
+        break;
+      case "runtime":
+        if (value === "") throw new Error("option runtime needs a module specifier, e.g. runtime=secsession");
+        runtime = value;
+        break;
+      default:
+        throw new Error(`unknown option ${key}: protoc-gen-secsession accepts root=<dir> (repeatable) and runtime=<module>`);
+    }
+  }
+  return { roots: roots ?? rootsFromBufYaml(), runtime };
+}
+
+/** The module paths of ./buf.yaml, where buf runs plugins from; else the current directory. */
+function rootsFromBufYaml(): string[] {
+  if (!existsSync("buf.yaml")) return ["."];
+  const paths = [...readFileSync("buf.yaml", "utf8").matchAll(/^\s*-\s*path:\s*(\S+)\s*$/gm)].map((m) => m[1]!);
+  return paths.length > 0 ? paths : ["."];
+}
+
+function generateTs(schema: Schema<SecsessionOptions>): void {
+  const services = new Map<string, DescService>();
+  const messages = new Map<string, DescMessage>();
+  for (const file of schema.allFiles) {
+    for (const s of file.services) services.set(s.typeName, s);
+    const walk = (ms: readonly DescMessage[]): void => {
+      for (const m of ms) {
+        messages.set(m.typeName, m);
+        walk(m.nestedMessages);
+      }
+    };
+    walk(file.messages);
+  }
+  const readSource = (name: string): string | undefined => {
+    for (const root of schema.options.roots) {
+      const p = join(root, name);
+      if (existsSync(p)) return readFileSync(p, "utf8");
+    }
+    return undefined;
+  };
+  const problems: Diagnostic[] = [];
+  for (const file of schema.files) {
+    const { descriptors, diagnostics } = compileFile(file, (n) => services.get(n), readSource);
+    problems.push(...diagnostics);
+    if (diagnostics.length === 0 && descriptors.length > 0) emitSessions(schema, file, descriptors, (t) => messages.get(t));
+  }
+  if (problems.length > 0) throw new SessionCheckError(problems);
+}
