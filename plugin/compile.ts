@@ -12,6 +12,7 @@ import type { SessionDecl } from "./check/session-decl.js";
 import { buildDescriptor } from "./graph/descriptor.js";
 import { buildGlobalGraph } from "./graph/global-graph.js";
 import { checkKnowledgeOfChoice } from "./graph/knowledge.js";
+import type { Block, Statement } from "./language/ast.js";
 import { DiagnosticSink, sortDiagnostics, type Diagnostic } from "./language/diagnostic.js";
 
 export interface CompileResult {
@@ -39,7 +40,7 @@ export function compileSession(decl: SessionDecl, sink: DiagnosticSink): Session
   const before = sink.diagnostics.length;
   const flow = checkFlow(decl, sink);
   checkSecurity(decl, [...new Set([...flow.interactions.values()].map((r) => r.method))], sink);
-  if (sink.diagnostics.length > before) return undefined;
+  if (sink.diagnostics.length > before || !allResolved(decl.protocol, flow.interactions)) return undefined;
   const graph = buildGlobalGraph(decl.protocol, flow.interactions);
   checkKnowledgeOfChoice(graph, decl.roles.map((r) => r.name), sink);
   if (sink.diagnostics.length > before) return undefined;
@@ -61,6 +62,19 @@ function checkSecurity(decl: SessionDecl, methods: readonly DescMethod[], sink: 
       }
     }
   }
+}
+
+/** True when every interaction of `b` resolved (a declaration error may have stopped one silently). */
+function allResolved(b: Block, resolved: ReadonlyMap<Statement, unknown>): boolean {
+  return b.stmts.every((s) => {
+    switch (s.kind) {
+      case "interaction":
+        return resolved.has(s) && (s.body === undefined || allResolved(s.body, resolved)) && (s.branches ?? []).every((br) => allResolved(br.body, resolved));
+      case "choice": return s.branches.every((br) => allResolved(br, resolved));
+      case "rec": return allResolved(s.body, resolved);
+      case "continue": return true;
+    }
+  });
 }
 
 function dedupe(ds: Diagnostic[]): Diagnostic[] {

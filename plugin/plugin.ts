@@ -43,7 +43,9 @@ export const secsessionPlugin: Plugin = {
       return inner.run(request);
     } catch (e: unknown) {
       if (e instanceof SessionCheckError) return create(CodeGeneratorResponseSchema, { error: e.message });
-      throw e;
+      // A bug of ours must still read as one line, not a stack trace on the user's terminal.
+      const message = e instanceof Error ? e.message : String(e);
+      return create(CodeGeneratorResponseSchema, { error: `protoc-gen-secsession: internal error: ${message}` });
     }
   },
 };

@@ -27,18 +27,18 @@ export function declareSessions(
 ): SessionDecl[] {
   if (!hasOption(file, sessionExt)) return [];
   const sessions = getOption(file, sessionExt);
-  const source = readSource(file.name);
+  const source = readSource(file.proto.name);
   const out: SessionDecl[] = [];
   const names = new Set<string>();
   sessions.forEach((s, index) => {
     const span = locate(file, [FILE_OPTIONS, SESSION_EXTENSION, index]) ?? locate(file, [FILE_OPTIONS, SESSION_EXTENSION]);
-    const pos: Position = { file: file.name, line: (span?.[0] ?? 0) + 1, col: (span?.[1] ?? 0) + 1 };
+    const pos: Position = { file: file.proto.name, line: (span?.[0] ?? 0) + 1, col: (span?.[1] ?? 0) + 1 };
     const src: ProtocolSource =
-      (source !== undefined && span !== undefined ? protocolSourceAt(file.name, source, span[0]!, span[1]!) : undefined) ??
-      protocolSourceWithout(file.name, s.protocol, pos);
+      (source !== undefined && span !== undefined ? protocolSourceAt(file.proto.name, source, span[0]!, span[1]!) : undefined) ??
+      protocolSourceWithout(file.proto.name, s.protocol, pos);
     const decl = declareSession(file, s, pos, src, services, sink);
     if (decl === undefined) return;
-    if (names.has(decl.name)) sink.report("session", src.fieldPosition("name") ?? pos, `session ${decl.name} is declared twice in ${file.name}`);
+    if (names.has(decl.name)) sink.report("session", src.fieldPosition("name") ?? pos, `session ${decl.name} is declared twice in ${file.proto.name}`);
     names.add(decl.name);
     out.push(decl);
   });
@@ -63,8 +63,8 @@ function declareSession(
     return undefined;
   }
   const roles: RoleDecl[] = [];
-  for (const r of s.roles) {
-    const rpos = at("roles");
+  for (const [k, r] of s.roles.entries()) {
+    const rpos = src.elementPosition("roles", k) ?? at("roles");
     if (!/^[a-z][a-z0-9_]*$/.test(r.name)) {
       sink.report("session", rpos, `role name ${JSON.stringify(r.name)} must be lower case (like client)`);
       continue;
@@ -77,10 +77,10 @@ function declareSession(
     if (r.service !== "") {
       service = services(r.service.includes(".") ? r.service : `${file.proto.package}.${r.service}`) ?? services(r.service);
       if (service === undefined) {
-        sink.report("unknown-service", rpos, `unknown service ${r.service} for role ${r.name}: declare it in ${file.name} or give its fully-qualified name`);
+        sink.report("unknown-service", rpos, `unknown service ${r.service} for role ${r.name}: declare it in ${file.proto.name} or give its fully-qualified name`);
       }
     }
-    roles.push({ name: r.name, pos: rpos, service, dynamic: r.dynamic });
+    roles.push({ name: r.name, pos: rpos, service, serviceMissing: r.service !== "" && service === undefined, dynamic: r.dynamic });
   }
   const parsed = parseProtocol(src);
   if (!parsed.ok) {
@@ -90,7 +90,7 @@ function declareSession(
   const security = applySecurity<SessionSecurity>(DEFAULT_SECURITY, s.security);
   const base = directionPart(security);
   return {
-    file: file.name,
+    file: file.proto.name,
     packageName: file.proto.package,
     name: s.name,
     pos,
@@ -130,7 +130,7 @@ function methodPos(m: DescMethod): Position {
   const si = file.services.indexOf(m.parent);
   const mi = m.parent.methods.indexOf(m);
   const span = locate(file, [6, si, 2, mi]);
-  return { file: file.name, line: (span?.[0] ?? 0) + 1, col: (span?.[1] ?? 0) + 1 };
+  return { file: file.proto.name, line: (span?.[0] ?? 0) + 1, col: (span?.[1] ?? 0) + 1 };
 }
 
 function locate(file: DescFile, path: number[]): number[] | undefined {

@@ -13,6 +13,11 @@ import type { ResolvedInteraction, SessionDecl } from "./session-decl.js";
 interface Flow {
   /** The role holding the token (the one that acts next). */
   readonly holder: string;
+  /**
+   * Set after a choice whose branches end with different holders: an error
+   * only if something after the choice needs the holder.
+   */
+  readonly holderConflict?: { readonly pos: Position; readonly message: string };
   /** Dynamic roles bound on every path to this point. */
   readonly bound: ReadonlySet<string>;
   /** `role:method` for each method a role sent or received on every path to this point. */
@@ -35,13 +40,16 @@ export interface FlowResult {
 /** Runs every forward check over `decl`, reporting into `sink`. */
 export function checkFlow(decl: SessionDecl, sink: DiagnosticSink): FlowResult {
   const w = new Walker(decl, sink);
-  const first = firstActor(decl.protocol.stmts[0]);
-  if (first !== undefined) {
+  const first = firstActor(decl.protocol.stmts[0]) ?? firstSender(decl.protocol);
+  if (first === undefined) sink.report("syntax", decl.protocol.pos, "the protocol sends no message");
+  else {
     const flow: Flow = { holder: first, bound: new Set(), seen: new Set() };
     w.block(decl.protocol, flow, { loops: new Map(), callDepth: 0 });
   }
+  const mentioned = new Set<string>();
+  mentionedRoles(decl.protocol, mentioned);
   for (const r of decl.roles) {
-    if (!w.active.has(r.name)) sink.report("unused-role", r.pos, `role ${r.name} never sends nor receives a message: remove it or give it a part in the protocol`);
+    if (!mentioned.has(r.name)) sink.report("unused-role", r.pos, `role ${r.name} never sends nor receives a message: remove it or give it a part in the protocol`);
   }
   return { interactions: w.resolved, active: w.active };
 }
@@ -85,6 +93,7 @@ class Walker {
   }
 
   private statement(s: Statement, flow: Flow, scope: Scope): Flow | undefined {
+    flow = this.settle(flow);
     switch (s.kind) {
       case "interaction": return this.interaction(s, flow, scope);
       case "choice": return this.choice(s, flow, scope);
@@ -135,6 +144,7 @@ class Walker {
     if (s.body !== undefined) {
       if (s.body.stmts.length === 0) this.sink.report("syntax", s.body.pos, "an empty call body: remove the braces");
       inner = this.block(s.body, inner, { loops: scope.loops, callDepth: scope.callDepth + 1 });
+      if (inner !== undefined) inner = this.settle(inner);
       if (inner !== undefined && inner.holder !== to) {
         this.sink.report("token", s.body.end, `the body of ${from} => ${to}.${s.method.text} ends with ${inner.holder} holding the token; it must end at the callee ${to}, which responds`);
       }
@@ -185,18 +195,26 @@ class Walker {
     return this.block(s.body, flow, { loops, callDepth: scope.callDepth });
   }
 
+  /** Reports a pending holder conflict, now that the holder is needed. */
+  private settle(flow: Flow): Flow {
+    if (flow.holderConflict === undefined) return flow;
+    this.sink.report("token", flow.holderConflict.pos, flow.holderConflict.message);
+    return { holder: flow.holder, bound: flow.bound, seen: flow.seen };
+  }
+
   private join(branches: ReadonlyArray<{ pos: Position; out: Flow | undefined }>): Flow | undefined {
     const live = branches.filter((b): b is { pos: Position; out: Flow } => b.out !== undefined);
     const first = live[0];
     if (first === undefined) return undefined;
-    for (const b of live.slice(1)) {
-      if (b.out.holder !== first.out.holder) {
-        this.sink.report("token", b.pos, `this branch ends with ${b.out.holder} holding the token but the branch at ${first.pos.line}:${first.pos.col} ends with ${first.out.holder}; what follows needs one token holder`);
-      }
-    }
     const bound = new Set([...first.out.bound].filter((r) => live.every((b) => b.out.bound.has(r))));
     const seen = new Set([...first.out.seen].filter((m) => live.every((b) => b.out.seen.has(m))));
-    return { holder: first.out.holder, bound, seen };
+    const other = live.find((b) => b.out.holder !== first.out.holder);
+    const conflict = live.map((b) => b.out.holderConflict).find((c) => c !== undefined);
+    if (other !== undefined) {
+      const message = `this branch ends with ${other.out.holder} holding the token but the branch at ${first.pos.line}:${first.pos.col} ends with ${first.out.holder}; what follows needs one token holder`;
+      return { holder: first.out.holder, bound, seen, holderConflict: { pos: other.pos, message } };
+    }
+    return conflict === undefined ? { holder: first.out.holder, bound, seen } : { holder: first.out.holder, bound, seen, holderConflict: conflict };
   }
 
   private checkValues(r: ResolvedInteraction, flow: Flow): void {
@@ -216,6 +234,49 @@ class Walker {
     this.sink.report("unknown-role", pos, `unknown role ${name}: the session declares ${known}`);
     return 0;
   }
+}
+
+/** Every role that sends or receives in the text of `b`. */
+function mentionedRoles(b: Block, out: Set<string>): void {
+  for (const s of b.stmts) {
+    switch (s.kind) {
+      case "interaction":
+        out.add(s.from.text);
+        out.add(s.to.text);
+        if (s.body !== undefined) mentionedRoles(s.body, out);
+        for (const br of s.branches ?? []) mentionedRoles(br.body, out);
+        break;
+      case "choice":
+        for (const br of s.branches) mentionedRoles(br, out);
+        break;
+      case "rec":
+        mentionedRoles(s.body, out);
+        break;
+      case "continue":
+        break;
+    }
+  }
+}
+
+/** The sender of the first interaction in the text, wherever it is. */
+function firstSender(b: Block): string | undefined {
+  for (const s of b.stmts) {
+    switch (s.kind) {
+      case "interaction": return s.from.text;
+      case "choice": {
+        const r = s.branches.map(firstSender).find((x) => x !== undefined);
+        if (r !== undefined) return r;
+        break;
+      }
+      case "rec": {
+        const r = firstSender(s.body);
+        if (r !== undefined) return r;
+        break;
+      }
+      case "continue": break;
+    }
+  }
+  return undefined;
 }
 
 /** The messages a branch can start with (through nested choices), or undefined. */

@@ -18,6 +18,7 @@ export function resolveInteraction(
 ): ResolvedInteraction | undefined {
   const callee = decl.roles.find((r) => r.name === s.to.text)!;
   if (callee.service === undefined) {
+    if (callee.serviceMissing) return undefined;
     sink.report("unknown-service", s.to.pos, `role ${callee.name} serves no service, so ${s.method.text} cannot be called on it: set 'service' on role ${callee.name}`);
     return undefined;
   }

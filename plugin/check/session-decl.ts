@@ -13,6 +13,8 @@ export interface RoleDecl {
   readonly pos: Position;
   /** The service the role serves, if it serves one. */
   readonly service: DescService | undefined;
+  /** The role names a service that does not resolve (already reported). */
+  readonly serviceMissing: boolean;
   readonly dynamic: boolean;
 }
 

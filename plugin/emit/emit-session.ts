@@ -22,7 +22,7 @@ export function emitSessions(
   descriptors: readonly SessionDescriptor[],
   messageType: (typeName: string) => DescMessage | undefined,
 ): void {
-  const f = schema.generateFile(`${file.name.replace(/\.proto$/, "")}_secsession.ts`);
+  const f = schema.generateFile(`${file.name}_secsession.ts`);
   f.preamble(file);
   const SessionDescriptorT = f.import("SessionDescriptor", schema.options.runtime, true);
   for (const d of descriptors) {

@@ -76,7 +76,7 @@ function conflict(
 ): string | undefined {
   const holding = set.filter(([s]) => moves([s]).some((e) => e.sender === role));
   if (holding.length > 0) {
-    const sig = (s: number) => moves([s]).map((e) => `${e.receiver}.${edgeLabel(e)}`).sort().join(" | ");
+    const sig = (s: number) => moves([s]).map((e) => `${edgeLabel(e)} to ${e.receiver}`).sort().join(" or ");
     const sigs = new Set(holding.map(([s]) => sig(s)));
     if (sigs.size > 1) {
       const [a, b] = [...sigs];

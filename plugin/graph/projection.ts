@@ -113,5 +113,55 @@ export function project(g: GlobalGraph, role: string): Projection {
       });
     }
   }
-  return { role, states, transitions, initial };
+  return minimise({ role, states, transitions, initial });
+}
+
+/**
+ * Merges local states with the same future (partition refinement over the
+ * transition labels), then numbers states breadth-first from the initial one.
+ */
+export function minimise(p: Projection): Projection {
+  const key = (t: LocalTransition) => `${t.direction} ${t.peer} ${t.label}`;
+  const outOf = (s: number) => p.transitions.filter((t) => t.from === s);
+  let block = new Map(p.states.map((s) => [s.id, outOf(s.id).map(key).sort().join("|")]));
+  for (;;) {
+    const next = new Map(
+      p.states.map((s) => [s.id, `${block.get(s.id)}#${outOf(s.id).map((t) => `${key(t)}>${block.get(t.to)}`).sort().join("|")}`]),
+    );
+    if (new Set(next.values()).size === new Set(block.values()).size) break;
+    block = next;
+  }
+  const ids = new Map<string, number>();
+  const queue = [p.initial];
+  ids.set(block.get(p.initial)!, 0);
+  while (queue.length > 0) {
+    const s = queue.shift()!;
+    for (const t of outOf(s).sort((a, b) => key(a).localeCompare(key(b)))) {
+      const b = block.get(t.to)!;
+      if (!ids.has(b)) {
+        ids.set(b, ids.size);
+        queue.push(t.to);
+      }
+    }
+  }
+  const id = (s: number) => ids.get(block.get(s)!)!;
+  const states = new Map<number, { globals: Set<number>; final: boolean }>();
+  for (const s of p.states) {
+    const st = states.get(id(s.id)) ?? { globals: new Set<number>(), final: s.final };
+    for (const g of s.globals) st.globals.add(g);
+    states.set(id(s.id), st);
+  }
+  const transitions = new Map<string, LocalTransition>();
+  for (const t of p.transitions) {
+    const k = `${id(t.from)} ${key(t)}`;
+    const prev = transitions.get(k);
+    const edges = [...new Set([...(prev?.edges ?? []), ...t.edges])].sort((a, b) => a - b);
+    transitions.set(k, { ...t, from: id(t.from), to: id(t.to), edges });
+  }
+  return {
+    role: p.role,
+    initial: 0,
+    states: [...states].sort(([a], [b]) => a - b).map(([i, st]) => ({ id: i, globals: [...st.globals].sort((a, b) => a - b), final: st.final })),
+    transitions: [...transitions.values()].sort((a, b) => a.from - b.from || key(a).localeCompare(key(b))),
+  };
 }

@@ -14,6 +14,8 @@ export interface ProtocolSource {
   positionAt(offset: number): Position;
   /** Position of the first character of a top-level field key of the option literal. */
   fieldPosition(name: string): Position | undefined;
+  /** Position of the `{` of the k-th element of the top-level list field `name`. */
+  elementPosition(name: string, k: number): Position | undefined;
 }
 
 interface Token {
@@ -47,20 +49,28 @@ export function protocolSourceAt(
 
 /** A fallback source: the text with every character at one position. */
 export function protocolSourceWithout(file: string, text: string, at: Position): ProtocolSource {
-  return { text, positionAt: () => at, fieldPosition: () => undefined };
+  return { text, positionAt: () => at, fieldPosition: () => undefined, elementPosition: () => undefined };
 }
 
 function buildProtocolSource(file: string, tokens: Token[]): ProtocolSource {
   let depth = 0;
   const fields = new Map<string, Position>();
+  const elements = new Map<string, Position[]>();
+  let field = "";
   let text = "";
   const pos: Array<[number, number]> = [];
   let end: [number, number] = [tokens[0]!.line, tokens[0]!.col];
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
+    if (t.kind === "punct" && (t.text === "{" || t.text === "<") && depth === 2 && tokens.slice(0, i).some((x) => x.text === "[")) {
+      const list = elements.get(field) ?? [];
+      list.push({ file, line: t.line + 1, col: t.col + 1 });
+      elements.set(field, list);
+    }
     if (t.kind === "punct" && (t.text === "{" || t.text === "<" || t.text === "[")) depth++;
     else if (t.kind === "punct" && (t.text === "}" || t.text === ">" || t.text === "]")) depth--;
     else if (t.kind === "ident" && depth === 1 && !fields.has(t.text)) {
+      field = t.text;
       fields.set(t.text, { file, line: t.line + 1, col: t.col + 1 });
       if (t.text === "protocol") {
         let j = i + 1;
@@ -90,6 +100,7 @@ function buildProtocolSource(file: string, tokens: Token[]): ProtocolSource {
       return { file, line: p[0] + 1, col: p[1] + 1 };
     },
     fieldPosition: (name) => fields.get(name),
+    elementPosition: (name, k) => elements.get(name)?.[k],
   };
 }
 
