@@ -34,11 +34,44 @@ export function emitSessions(
 
 function emitDescriptor(f: GeneratedFile, d: SessionDescriptor, T: ReturnType<GeneratedFile["import"]>): void {
   f.print(f.jsDoc(`The compiled descriptor of session ${d.name} (session code ${d.code}).\nThe runtime enforces the session from this value alone; see docs/descriptor.md.`));
-  const json = JSON.stringify(d, null, 2).split("\n");
+  const json = layoutJson(d).split("\n");
   f.print(f.export("const", `${d.name}Session`), ": ", T, " = ", json[0]!);
   for (const line of json.slice(1, -1)) f.print(line);
   f.print(json[json.length - 1]!, ";");
   f.print();
+}
+
+/**
+ * JSON with one line per field of the descriptor, and one line per element of
+ * its lists (states, edges, local states and transitions).
+ */
+function layoutJson(d: SessionDescriptor): string {
+  const lines = ["{"];
+  const entries = Object.entries(d);
+  entries.forEach(([k, v], i) => {
+    const comma = i < entries.length - 1 ? "," : "";
+    if (k === "projections") {
+      lines.push(`  "projections": {`);
+      const roles = Object.entries(v as SessionDescriptor["projections"]);
+      roles.forEach(([role, p], j) => {
+        lines.push(`    ${JSON.stringify(role)}: {`, `      "initial": ${p.initial},`);
+        lines.push(`      "states": [`, ...listLines(p.states, "        "), "      ],");
+        lines.push(`      "transitions": [`, ...listLines(p.transitions, "        "), "      ]");
+        lines.push(`    }${j < roles.length - 1 ? "," : ""}`);
+      });
+      lines.push(`  }${comma}`);
+    } else if (Array.isArray(v) && v.length > 0 && typeof v[0] === "object") {
+      lines.push(`  ${JSON.stringify(k)}: [`, ...listLines(v, "    "), `  ]${comma}`);
+    } else {
+      lines.push(`  ${JSON.stringify(k)}: ${JSON.stringify(v)}${comma}`);
+    }
+  });
+  lines.push("}");
+  return lines.join("\n");
+}
+
+function listLines(xs: readonly unknown[], indent: string): string[] {
+  return xs.map((x, i) => `${indent}${JSON.stringify(x)}${i < xs.length - 1 ? "," : ""}`);
 }
 
 function emitRoles(f: GeneratedFile, d: SessionDescriptor): void {
