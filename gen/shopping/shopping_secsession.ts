@@ -11,600 +11,95 @@ import type { SessionDescriptor } from "secsession";
 import type { AbortRequestSchema, AcceptRequestSchema, ChangeRequestSchema, ConfirmRequestSchema, ContractRequestSchema, OfferRequestSchema, RejectRequestSchema, RequestRequestSchema } from "./shopping_pb.js";
 
 /**
- * The compiled descriptor of session Shopping (session code 2a71aaac129a650127fafb1aab34c04590d0c4b5cf6d564fd39c0d654e3e1743).
+ * The compiled descriptor of session Shopping (session code fe4f4cd6509baa86ec35492e86007cab004a50698035800280244a6fa43fac73).
  * The runtime enforces the session from this value alone; see docs/descriptor.md.
  */
 export const ShoppingSession: SessionDescriptor = {
   "format": "secsession.descriptor.v1",
   "package": "shopping",
   "name": "Shopping",
-  "file": "shopping/shopping",
+  "file": "shopping/shopping.proto",
   "roles": [
-    {
-      "name": "c",
-      "service": "shopping.Customer",
-      "dynamic": false
-    },
-    {
-      "name": "o",
-      "service": "shopping.OrderOffice",
-      "dynamic": false
-    },
-    {
-      "name": "w",
-      "service": "shopping.Warehouse",
-      "dynamic": false
-    }
+    {"name":"c","service":"shopping.Customer","dynamic":false},
+    {"name":"o","service":"shopping.OrderOffice","dynamic":false},
+    {"name":"w","service":"shopping.Warehouse","dynamic":false}
   ],
-  "security": {
-    "privacy": "none",
-    "authenticity": "hmac-sha256",
-    "nonRepudiation": false,
-    "replayPrevention": true,
-    "history": "visibility",
-    "keyEstablishment": "noise"
-  },
+  "security": {"privacy":"none","authenticity":"hmac-sha256","nonRepudiation":false,"replayPrevention":true,"history":"visibility","keyEstablishment":"noise"},
   "replayWindowMs": 120000,
   "initial": 0,
   "states": [
-    {
-      "id": 0,
-      "holder": "c"
-    },
-    {
-      "id": 1,
-      "holder": "o"
-    },
-    {
-      "id": 2,
-      "holder": "w"
-    },
-    {
-      "id": 3,
-      "holder": "c"
-    },
-    {
-      "id": 4,
-      "holder": "c"
-    },
-    {
-      "id": 5,
-      "holder": "w"
-    },
-    {
-      "id": 6,
-      "holder": null
-    }
+    {"id":0,"holder":"c"},
+    {"id":1,"holder":"o"},
+    {"id":2,"holder":"w"},
+    {"id":3,"holder":"c"},
+    {"id":4,"holder":"c"},
+    {"id":5,"holder":"w"},
+    {"id":6,"holder":null}
   ],
   "edges": [
-    {
-      "id": 0,
-      "from": 3,
-      "to": 2,
-      "sender": "c",
-      "receiver": "w",
-      "kind": "oneway",
-      "rpc": "/shopping.Warehouse/Change",
-      "messageType": "shopping.ChangeRequest",
-      "case": null,
-      "binds": [],
-      "where": [],
-      "opens": null,
-      "security": {
-        "privacy": "none",
-        "authenticity": "hmac-sha256",
-        "nonRepudiation": false,
-        "replayPrevention": true,
-        "history": "visibility"
-      },
-      "visibility": [
-        "c"
-      ]
-    },
-    {
-      "id": 1,
-      "from": 5,
-      "to": 6,
-      "sender": "w",
-      "receiver": "o",
-      "kind": "oneway",
-      "rpc": "/shopping.OrderOffice/Confirm",
-      "messageType": "shopping.ConfirmRequest",
-      "case": null,
-      "binds": [],
-      "where": [],
-      "opens": null,
-      "security": {
-        "privacy": "none",
-        "authenticity": "hmac-sha256",
-        "nonRepudiation": false,
-        "replayPrevention": true,
-        "history": "visibility"
-      },
-      "visibility": [
-        "c",
-        "w"
-      ]
-    },
-    {
-      "id": 2,
-      "from": 3,
-      "to": 5,
-      "sender": "c",
-      "receiver": "w",
-      "kind": "oneway",
-      "rpc": "/shopping.Warehouse/Accept",
-      "messageType": "shopping.AcceptRequest",
-      "case": null,
-      "binds": [],
-      "where": [],
-      "opens": null,
-      "security": {
-        "privacy": "none",
-        "authenticity": "hmac-sha256",
-        "nonRepudiation": false,
-        "replayPrevention": true,
-        "history": "visibility"
-      },
-      "visibility": [
-        "c"
-      ]
-    },
-    {
-      "id": 3,
-      "from": 2,
-      "to": 3,
-      "sender": "w",
-      "receiver": "c",
-      "kind": "oneway",
-      "rpc": "/shopping.Customer/Offer",
-      "messageType": "shopping.OfferRequest",
-      "case": null,
-      "binds": [],
-      "where": [],
-      "opens": null,
-      "security": {
-        "privacy": "none",
-        "authenticity": "hmac-sha256",
-        "nonRepudiation": false,
-        "replayPrevention": true,
-        "history": "visibility"
-      },
-      "visibility": [
-        "o",
-        "w"
-      ]
-    },
-    {
-      "id": 4,
-      "from": 4,
-      "to": 6,
-      "sender": "c",
-      "receiver": "o",
-      "kind": "oneway",
-      "rpc": "/shopping.OrderOffice/Abort",
-      "messageType": "shopping.AbortRequest",
-      "case": null,
-      "binds": [],
-      "where": [],
-      "opens": null,
-      "security": {
-        "privacy": "none",
-        "authenticity": "hmac-sha256",
-        "nonRepudiation": false,
-        "replayPrevention": true,
-        "history": "visibility"
-      },
-      "visibility": [
-        "c",
-        "w"
-      ]
-    },
-    {
-      "id": 5,
-      "from": 2,
-      "to": 4,
-      "sender": "w",
-      "receiver": "c",
-      "kind": "oneway",
-      "rpc": "/shopping.Customer/Reject",
-      "messageType": "shopping.RejectRequest",
-      "case": null,
-      "binds": [],
-      "where": [],
-      "opens": null,
-      "security": {
-        "privacy": "none",
-        "authenticity": "hmac-sha256",
-        "nonRepudiation": false,
-        "replayPrevention": true,
-        "history": "visibility"
-      },
-      "visibility": [
-        "o",
-        "w"
-      ]
-    },
-    {
-      "id": 6,
-      "from": 1,
-      "to": 2,
-      "sender": "o",
-      "receiver": "w",
-      "kind": "oneway",
-      "rpc": "/shopping.Warehouse/Contract",
-      "messageType": "shopping.ContractRequest",
-      "case": null,
-      "binds": [],
-      "where": [],
-      "opens": null,
-      "security": {
-        "privacy": "none",
-        "authenticity": "hmac-sha256",
-        "nonRepudiation": false,
-        "replayPrevention": true,
-        "history": "visibility"
-      },
-      "visibility": [
-        "c",
-        "o"
-      ]
-    },
-    {
-      "id": 7,
-      "from": 0,
-      "to": 1,
-      "sender": "c",
-      "receiver": "o",
-      "kind": "oneway",
-      "rpc": "/shopping.OrderOffice/Request",
-      "messageType": "shopping.RequestRequest",
-      "case": null,
-      "binds": [],
-      "where": [],
-      "opens": null,
-      "security": {
-        "privacy": "none",
-        "authenticity": "hmac-sha256",
-        "nonRepudiation": false,
-        "replayPrevention": true,
-        "history": "visibility"
-      },
-      "visibility": [
-        "c"
-      ]
-    }
+    {"id":0,"from":0,"to":1,"sender":"c","receiver":"o","kind":"oneway","rpc":"/shopping.OrderOffice/Request","messageType":"shopping.RequestRequest","case":null,"binds":[],"where":[],"opens":null,"security":{"privacy":"none","authenticity":"hmac-sha256","nonRepudiation":false,"replayPrevention":true,"history":"visibility"},"visibility":["c"]},
+    {"id":1,"from":1,"to":2,"sender":"o","receiver":"w","kind":"oneway","rpc":"/shopping.Warehouse/Contract","messageType":"shopping.ContractRequest","case":null,"binds":[],"where":[],"opens":null,"security":{"privacy":"none","authenticity":"hmac-sha256","nonRepudiation":false,"replayPrevention":true,"history":"visibility"},"visibility":["c","o"]},
+    {"id":2,"from":2,"to":3,"sender":"w","receiver":"c","kind":"oneway","rpc":"/shopping.Customer/Offer","messageType":"shopping.OfferRequest","case":null,"binds":[],"where":[],"opens":null,"security":{"privacy":"none","authenticity":"hmac-sha256","nonRepudiation":false,"replayPrevention":true,"history":"visibility"},"visibility":["o","w"]},
+    {"id":3,"from":3,"to":2,"sender":"c","receiver":"w","kind":"oneway","rpc":"/shopping.Warehouse/Change","messageType":"shopping.ChangeRequest","case":null,"binds":[],"where":[],"opens":null,"security":{"privacy":"none","authenticity":"hmac-sha256","nonRepudiation":false,"replayPrevention":true,"history":"visibility"},"visibility":["c"]},
+    {"id":4,"from":3,"to":5,"sender":"c","receiver":"w","kind":"oneway","rpc":"/shopping.Warehouse/Accept","messageType":"shopping.AcceptRequest","case":null,"binds":[],"where":[],"opens":null,"security":{"privacy":"none","authenticity":"hmac-sha256","nonRepudiation":false,"replayPrevention":true,"history":"visibility"},"visibility":["c"]},
+    {"id":5,"from":5,"to":6,"sender":"w","receiver":"o","kind":"oneway","rpc":"/shopping.OrderOffice/Confirm","messageType":"shopping.ConfirmRequest","case":null,"binds":[],"where":[],"opens":null,"security":{"privacy":"none","authenticity":"hmac-sha256","nonRepudiation":false,"replayPrevention":true,"history":"visibility"},"visibility":["c","w"]},
+    {"id":6,"from":2,"to":4,"sender":"w","receiver":"c","kind":"oneway","rpc":"/shopping.Customer/Reject","messageType":"shopping.RejectRequest","case":null,"binds":[],"where":[],"opens":null,"security":{"privacy":"none","authenticity":"hmac-sha256","nonRepudiation":false,"replayPrevention":true,"history":"visibility"},"visibility":["o","w"]},
+    {"id":7,"from":4,"to":6,"sender":"c","receiver":"o","kind":"oneway","rpc":"/shopping.OrderOffice/Abort","messageType":"shopping.AbortRequest","case":null,"binds":[],"where":[],"opens":null,"security":{"privacy":"none","authenticity":"hmac-sha256","nonRepudiation":false,"replayPrevention":true,"history":"visibility"},"visibility":["c","w"]}
   ],
   "projections": {
     "c": {
       "initial": 0,
       "states": [
-        {
-          "id": 0,
-          "globals": [
-            0
-          ],
-          "final": false
-        },
-        {
-          "id": 1,
-          "globals": [
-            1,
-            2
-          ],
-          "final": false
-        },
-        {
-          "id": 2,
-          "globals": [
-            3
-          ],
-          "final": false
-        },
-        {
-          "id": 3,
-          "globals": [
-            4
-          ],
-          "final": false
-        },
-        {
-          "id": 4,
-          "globals": [
-            2
-          ],
-          "final": false
-        },
-        {
-          "id": 5,
-          "globals": [
-            5,
-            6
-          ],
-          "final": true
-        },
-        {
-          "id": 6,
-          "globals": [
-            6
-          ],
-          "final": true
-        }
+        {"id":0,"globals":[0],"final":false},
+        {"id":1,"globals":[1,2],"final":false},
+        {"id":2,"globals":[3],"final":false},
+        {"id":3,"globals":[4],"final":false},
+        {"id":4,"globals":[5,6],"final":true}
       ],
       "transitions": [
-        {
-          "from": 0,
-          "to": 1,
-          "direction": "send",
-          "peer": "o",
-          "label": "OrderOffice.Request",
-          "edges": [
-            7
-          ]
-        },
-        {
-          "from": 1,
-          "to": 2,
-          "direction": "receive",
-          "peer": "w",
-          "label": "Customer.Offer",
-          "edges": [
-            3
-          ]
-        },
-        {
-          "from": 1,
-          "to": 3,
-          "direction": "receive",
-          "peer": "w",
-          "label": "Customer.Reject",
-          "edges": [
-            5
-          ]
-        },
-        {
-          "from": 2,
-          "to": 4,
-          "direction": "send",
-          "peer": "w",
-          "label": "Warehouse.Change",
-          "edges": [
-            0
-          ]
-        },
-        {
-          "from": 2,
-          "to": 5,
-          "direction": "send",
-          "peer": "w",
-          "label": "Warehouse.Accept",
-          "edges": [
-            2
-          ]
-        },
-        {
-          "from": 3,
-          "to": 6,
-          "direction": "send",
-          "peer": "o",
-          "label": "OrderOffice.Abort",
-          "edges": [
-            4
-          ]
-        },
-        {
-          "from": 4,
-          "to": 2,
-          "direction": "receive",
-          "peer": "w",
-          "label": "Customer.Offer",
-          "edges": [
-            3
-          ]
-        },
-        {
-          "from": 4,
-          "to": 3,
-          "direction": "receive",
-          "peer": "w",
-          "label": "Customer.Reject",
-          "edges": [
-            5
-          ]
-        }
+        {"from":0,"to":1,"direction":"send","peer":"o","label":"OrderOffice.Request","edges":[0]},
+        {"from":1,"to":2,"direction":"receive","peer":"w","label":"Customer.Offer","edges":[2]},
+        {"from":1,"to":3,"direction":"receive","peer":"w","label":"Customer.Reject","edges":[6]},
+        {"from":2,"to":4,"direction":"send","peer":"w","label":"Warehouse.Accept","edges":[4]},
+        {"from":2,"to":1,"direction":"send","peer":"w","label":"Warehouse.Change","edges":[3]},
+        {"from":3,"to":4,"direction":"send","peer":"o","label":"OrderOffice.Abort","edges":[7]}
       ]
     },
     "o": {
       "initial": 0,
       "states": [
-        {
-          "id": 0,
-          "globals": [
-            0
-          ],
-          "final": false
-        },
-        {
-          "id": 1,
-          "globals": [
-            1
-          ],
-          "final": false
-        },
-        {
-          "id": 2,
-          "globals": [
-            2,
-            3,
-            4,
-            5
-          ],
-          "final": false
-        },
-        {
-          "id": 3,
-          "globals": [
-            6
-          ],
-          "final": true
-        }
+        {"id":0,"globals":[0],"final":false},
+        {"id":1,"globals":[1],"final":false},
+        {"id":2,"globals":[2,3,4,5],"final":false},
+        {"id":3,"globals":[6],"final":true}
       ],
       "transitions": [
-        {
-          "from": 0,
-          "to": 1,
-          "direction": "receive",
-          "peer": "c",
-          "label": "OrderOffice.Request",
-          "edges": [
-            7
-          ]
-        },
-        {
-          "from": 1,
-          "to": 2,
-          "direction": "send",
-          "peer": "w",
-          "label": "Warehouse.Contract",
-          "edges": [
-            6
-          ]
-        },
-        {
-          "from": 2,
-          "to": 3,
-          "direction": "receive",
-          "peer": "c",
-          "label": "OrderOffice.Abort",
-          "edges": [
-            4
-          ]
-        },
-        {
-          "from": 2,
-          "to": 3,
-          "direction": "receive",
-          "peer": "w",
-          "label": "OrderOffice.Confirm",
-          "edges": [
-            1
-          ]
-        }
+        {"from":0,"to":1,"direction":"receive","peer":"c","label":"OrderOffice.Request","edges":[0]},
+        {"from":1,"to":2,"direction":"send","peer":"w","label":"Warehouse.Contract","edges":[1]},
+        {"from":2,"to":3,"direction":"receive","peer":"c","label":"OrderOffice.Abort","edges":[7]},
+        {"from":2,"to":3,"direction":"receive","peer":"w","label":"OrderOffice.Confirm","edges":[5]}
       ]
     },
     "w": {
       "initial": 0,
       "states": [
-        {
-          "id": 0,
-          "globals": [
-            0,
-            1
-          ],
-          "final": false
-        },
-        {
-          "id": 1,
-          "globals": [
-            2
-          ],
-          "final": false
-        },
-        {
-          "id": 2,
-          "globals": [
-            3
-          ],
-          "final": false
-        },
-        {
-          "id": 3,
-          "globals": [
-            4,
-            6
-          ],
-          "final": true
-        },
-        {
-          "id": 4,
-          "globals": [
-            5
-          ],
-          "final": false
-        },
-        {
-          "id": 5,
-          "globals": [
-            6
-          ],
-          "final": true
-        }
+        {"id":0,"globals":[0,1],"final":false},
+        {"id":1,"globals":[2],"final":false},
+        {"id":2,"globals":[3],"final":false},
+        {"id":3,"globals":[4,6],"final":true},
+        {"id":4,"globals":[5],"final":false}
       ],
       "transitions": [
-        {
-          "from": 0,
-          "to": 1,
-          "direction": "receive",
-          "peer": "o",
-          "label": "Warehouse.Contract",
-          "edges": [
-            6
-          ]
-        },
-        {
-          "from": 1,
-          "to": 2,
-          "direction": "send",
-          "peer": "c",
-          "label": "Customer.Offer",
-          "edges": [
-            3
-          ]
-        },
-        {
-          "from": 1,
-          "to": 3,
-          "direction": "send",
-          "peer": "c",
-          "label": "Customer.Reject",
-          "edges": [
-            5
-          ]
-        },
-        {
-          "from": 2,
-          "to": 1,
-          "direction": "receive",
-          "peer": "c",
-          "label": "Warehouse.Change",
-          "edges": [
-            0
-          ]
-        },
-        {
-          "from": 2,
-          "to": 4,
-          "direction": "receive",
-          "peer": "c",
-          "label": "Warehouse.Accept",
-          "edges": [
-            2
-          ]
-        },
-        {
-          "from": 4,
-          "to": 5,
-          "direction": "send",
-          "peer": "o",
-          "label": "OrderOffice.Confirm",
-          "edges": [
-            1
-          ]
-        }
+        {"from":0,"to":1,"direction":"receive","peer":"o","label":"Warehouse.Contract","edges":[1]},
+        {"from":1,"to":2,"direction":"send","peer":"c","label":"Customer.Offer","edges":[2]},
+        {"from":1,"to":3,"direction":"send","peer":"c","label":"Customer.Reject","edges":[6]},
+        {"from":2,"to":4,"direction":"receive","peer":"c","label":"Warehouse.Accept","edges":[4]},
+        {"from":2,"to":1,"direction":"receive","peer":"c","label":"Warehouse.Change","edges":[3]},
+        {"from":4,"to":3,"direction":"send","peer":"o","label":"OrderOffice.Confirm","edges":[5]}
       ]
     }
   },
-  "code": "2a71aaac129a650127fafb1aab34c04590d0c4b5cf6d564fd39c0d654e3e1743"
+  "code": "fe4f4cd6509baa86ec35492e86007cab004a50698035800280244a6fa43fac73"
 };
 
 /**
@@ -624,18 +119,13 @@ export interface ShoppingCMachine {
     readonly reject: { readonly direction: "receive"; readonly peer: "w"; readonly rpc: "/shopping.Customer/Reject"; readonly message: typeof RejectRequestSchema; readonly next: 3 };
   };
   2: {
-    readonly change: { readonly direction: "send"; readonly peer: "w"; readonly rpc: "/shopping.Warehouse/Change"; readonly message: typeof ChangeRequestSchema; readonly next: 4 };
-    readonly accept: { readonly direction: "send"; readonly peer: "w"; readonly rpc: "/shopping.Warehouse/Accept"; readonly message: typeof AcceptRequestSchema; readonly next: 5 };
+    readonly accept: { readonly direction: "send"; readonly peer: "w"; readonly rpc: "/shopping.Warehouse/Accept"; readonly message: typeof AcceptRequestSchema; readonly next: 4 };
+    readonly change: { readonly direction: "send"; readonly peer: "w"; readonly rpc: "/shopping.Warehouse/Change"; readonly message: typeof ChangeRequestSchema; readonly next: 1 };
   };
   3: {
-    readonly abort: { readonly direction: "send"; readonly peer: "o"; readonly rpc: "/shopping.OrderOffice/Abort"; readonly message: typeof AbortRequestSchema; readonly next: 6 };
+    readonly abort: { readonly direction: "send"; readonly peer: "o"; readonly rpc: "/shopping.OrderOffice/Abort"; readonly message: typeof AbortRequestSchema; readonly next: 4 };
   };
-  4: {
-    readonly offer: { readonly direction: "receive"; readonly peer: "w"; readonly rpc: "/shopping.Customer/Offer"; readonly message: typeof OfferRequestSchema; readonly next: 2 };
-    readonly reject: { readonly direction: "receive"; readonly peer: "w"; readonly rpc: "/shopping.Customer/Reject"; readonly message: typeof RejectRequestSchema; readonly next: 3 };
-  };
-  5: { readonly final: true };
-  6: { readonly final: true };
+  4: { readonly final: true };
 }
 
 /**
@@ -667,13 +157,12 @@ export interface ShoppingWMachine {
     readonly reject: { readonly direction: "send"; readonly peer: "c"; readonly rpc: "/shopping.Customer/Reject"; readonly message: typeof RejectRequestSchema; readonly next: 3 };
   };
   2: {
-    readonly change: { readonly direction: "receive"; readonly peer: "c"; readonly rpc: "/shopping.Warehouse/Change"; readonly message: typeof ChangeRequestSchema; readonly next: 1 };
     readonly accept: { readonly direction: "receive"; readonly peer: "c"; readonly rpc: "/shopping.Warehouse/Accept"; readonly message: typeof AcceptRequestSchema; readonly next: 4 };
+    readonly change: { readonly direction: "receive"; readonly peer: "c"; readonly rpc: "/shopping.Warehouse/Change"; readonly message: typeof ChangeRequestSchema; readonly next: 1 };
   };
   3: { readonly final: true };
   4: {
-    readonly confirm: { readonly direction: "send"; readonly peer: "o"; readonly rpc: "/shopping.OrderOffice/Confirm"; readonly message: typeof ConfirmRequestSchema; readonly next: 5 };
+    readonly confirm: { readonly direction: "send"; readonly peer: "o"; readonly rpc: "/shopping.OrderOffice/Confirm"; readonly message: typeof ConfirmRequestSchema; readonly next: 3 };
   };
-  5: { readonly final: true };
 }
 

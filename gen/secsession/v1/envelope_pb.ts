@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file secsession/v1/envelope.proto.
  */
 export const file_secsession_v1_envelope: GenFile = /*@__PURE__*/
-  fileDesc("ChxzZWNzZXNzaW9uL3YxL2VudmVsb3BlLnByb3RvEg1zZWNzZXNzaW9uLnYxIvsBCghFbnZlbG9wZRIPCgd2ZXJzaW9uGAEgASgNEhIKCnNlc3Npb25faWQYAiABKAwSDAoEZWRnZRgDIAEoDRIMCgRzdGVwGAQgASgEEg8KB3BheWxvYWQYBSABKAwSLAoHaGlzdG9yeRgGIAMoCzIbLnNlY3Nlc3Npb24udjEuSGlzdG9yeUVudHJ5EjAKDGF0dGVzdGF0aW9ucxgHIAMoCzIaLnNlY3Nlc3Npb24udjEuQXR0ZXN0YXRpb24SKgoFc3RhcnQYCCABKAsyGy5zZWNzZXNzaW9uLnYxLlNlc3Npb25TdGFydBIRCgloYW5kc2hha2UYCSABKAwibgoMU2Vzc2lvblN0YXJ0Eg0KBW5vbmNlGAEgASgMEhQKDHNlc3Npb25fY29kZRgCIAEoDBIPCgd0aW1lX21zGAMgASgEEigKCGJpbmRpbmdzGAQgAygLMhYuc2Vjc2Vzc2lvbi52MS5CaW5kaW5nIioKB0JpbmRpbmcSDAoEcm9sZRgBIAEoCRIRCglwcmluY2lwYWwYAiABKAkiagoMSGlzdG9yeUVudHJ5EgwKBGVkZ2UYASABKA0SDAoEc3RlcBgCIAEoBBIUCgxwYXlsb2FkX2hhc2gYAyABKAwSKAoIYmluZGluZ3MYBCADKAsyFi5zZWNzZXNzaW9uLnYxLkJpbmRpbmciNgoLQXR0ZXN0YXRpb24SDAoEcm9sZRgBIAEoCRIMCgRzdGVwGAIgASgEEgsKA3RhZxgDIAEoDGIGcHJvdG8z");
+  fileDesc("ChxzZWNzZXNzaW9uL3YxL2VudmVsb3BlLnByb3RvEg1zZWNzZXNzaW9uLnYxIrICCghFbnZlbG9wZRIPCgd2ZXJzaW9uGAEgASgNEhIKCnNlc3Npb25faWQYAiABKAwSDAoEZWRnZRgDIAEoDRIMCgRzdGVwGAQgASgEEg8KB3BheWxvYWQYBSABKAwSLAoHaGlzdG9yeRgGIAMoCzIbLnNlY3Nlc3Npb24udjEuSGlzdG9yeUVudHJ5EjAKDGF0dGVzdGF0aW9ucxgHIAMoCzIaLnNlY3Nlc3Npb24udjEuQXR0ZXN0YXRpb24SKgoFc3RhcnQYCCABKAsyGy5zZWNzZXNzaW9uLnYxLlNlc3Npb25TdGFydBIRCgloYW5kc2hha2UYCSABKAwSKAoIYmluZGluZ3MYCiADKAsyFi5zZWNzZXNzaW9uLnYxLkJpbmRpbmcSCwoDYWNrGAsgASgIIm4KDFNlc3Npb25TdGFydBINCgVub25jZRgBIAEoDBIUCgxzZXNzaW9uX2NvZGUYAiABKAwSDwoHdGltZV9tcxgDIAEoBBIoCghiaW5kaW5ncxgEIAMoCzIWLnNlY3Nlc3Npb24udjEuQmluZGluZyIqCgdCaW5kaW5nEgwKBHJvbGUYASABKAkSEQoJcHJpbmNpcGFsGAIgASgJImoKDEhpc3RvcnlFbnRyeRIMCgRlZGdlGAEgASgNEgwKBHN0ZXAYAiABKAQSFAoMcGF5bG9hZF9oYXNoGAMgASgMEigKCGJpbmRpbmdzGAQgAygLMhYuc2Vjc2Vzc2lvbi52MS5CaW5kaW5nIkYKC0F0dGVzdGF0aW9uEgwKBHJvbGUYASABKAkSDgoGdGFyZ2V0GAIgASgJEgwKBHN0ZXAYAyABKAQSCwoDdGFnGAQgASgMYgZwcm90bzM");
 
 /**
  * One session message: a concrete edge of the global graph.
@@ -58,21 +58,22 @@ export type Envelope = Message<"secsession.v1.Envelope"> & {
 
   /**
    * The messages the receiver has not seen since it last acted, oldest first,
-   * ending with this one.
+   * not including this one.
    *
    * @generated from field: repeated secsession.v1.HistoryEntry history = 6;
    */
   history: HistoryEntry[];
 
   /**
-   * Attestations the receiver must check: its visibility set, then the sender's.
+   * Attestations: those addressed to the receiver (its visibility set, and the
+   * sender's own for this message), then those it carries for later receivers.
    *
    * @generated from field: repeated secsession.v1.Attestation attestations = 7;
    */
   attestations: Attestation[];
 
   /**
-   * Present on the first message of a session only.
+   * Present when the receiver has not taken part in the session yet.
    *
    * @generated from field: secsession.v1.SessionStart start = 8;
    */
@@ -84,6 +85,21 @@ export type Envelope = Message<"secsession.v1.Envelope"> & {
    * @generated from field: bytes handshake = 9;
    */
   handshake: Uint8Array;
+
+  /**
+   * Roles this message binds to principals (dynamic binding).
+   *
+   * @generated from field: repeated secsession.v1.Binding bindings = 10;
+   */
+  bindings: Binding[];
+
+  /**
+   * True for the receipt a callee returns for a one-way message: no payload,
+   * `step` and `edge` are those of the acknowledged message.
+   *
+   * @generated from field: bool ack = 11;
+   */
+  ack: boolean;
 };
 
 /**
@@ -211,16 +227,24 @@ export type Attestation = Message<"secsession.v1.Attestation"> & {
   role: string;
 
   /**
+   * The role it is addressed to (MAC), or empty for a signature anyone checks.
+   *
+   * @generated from field: string target = 2;
+   */
+  target: string;
+
+  /**
    * The step of the attesting role's message.
    *
-   * @generated from field: uint64 step = 2;
+   * @generated from field: uint64 step = 3;
    */
   step: bigint;
 
   /**
-   * MAC for the receiver, or signature.
+   * HMAC-SHA256 with the pairwise key of the two roles' principals, or an
+   * Ed25519 signature.
    *
-   * @generated from field: bytes tag = 3;
+   * @generated from field: bytes tag = 4;
    */
   tag: Uint8Array;
 };
