@@ -7,7 +7,9 @@
 /* eslint-disable */
 
 import type { SessionDescriptor } from "secsession";
+import { defineRole } from "secsession";
 import type { AuthRequestSchema, ForwardRequestSchema, OkSchema, ReplyRequestSchema, RequestRequestSchema } from "./auth_pb.js";
+import { file_auth_auth } from "./auth_pb.js";
 
 /**
  * The compiled descriptor of session Auth (session code c0237752ab9def56b67f3b2180e4a8966471112363cb045bb3f31d1d637a2cb9).
@@ -107,58 +109,78 @@ export type AuthRole = "c" | "a" | "w" | "d";
 /**
  * Role c of session Auth: each local state (starting at 0) with the moves it allows.
  */
-export interface AuthCMachine {
+export type AuthCMachine = {
   0: {
-    readonly request: { readonly direction: "send"; readonly peer: "a"; readonly rpc: "/auth.Gateway/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
+    readonly request: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "a"; readonly rpc: "/auth.Gateway/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly reply: { readonly direction: "receive"; readonly peer: "w"; readonly rpc: "/auth.Client/Reply"; readonly message: typeof ReplyRequestSchema; readonly next: 2 };
+    readonly reply: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "w"; readonly rpc: "/auth.Client/Reply"; readonly message: typeof ReplyRequestSchema; readonly next: 2 };
   };
   2: { readonly final: true };
-}
+};
+
+/**
+ * Role c of session Auth: pass it to a SessionRuntime to play the role.
+ */
+export const AuthC = defineRole<AuthCMachine>(AuthSession, "c", file_auth_auth);
 
 /**
  * Role a of session Auth: each local state (starting at 0) with the moves it allows.
  */
-export interface AuthAMachine {
+export type AuthAMachine = {
   0: {
-    readonly request: { readonly direction: "receive"; readonly peer: "c"; readonly rpc: "/auth.Gateway/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
+    readonly request: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "c"; readonly rpc: "/auth.Gateway/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly auth: { readonly direction: "send"; readonly peer: "d"; readonly rpc: "/auth.Authenticator/Auth"; readonly message: typeof AuthRequestSchema; readonly next: 2 };
+    readonly auth: { readonly direction: "send"; readonly kind: "request"; readonly peer: "d"; readonly rpc: "/auth.Authenticator/Auth"; readonly message: typeof AuthRequestSchema; readonly next: 2 };
   };
   2: {
-    readonly authResponse: { readonly direction: "receive"; readonly peer: "d"; readonly rpc: "/auth.Authenticator/Auth"; readonly message: typeof OkSchema; readonly next: 3 };
+    readonly authResponse: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "d"; readonly rpc: "/auth.Authenticator/Auth"; readonly message: typeof OkSchema; readonly next: 3 };
   };
   3: {
-    readonly forward: { readonly direction: "send"; readonly peer: "w"; readonly rpc: "/auth.Worker/Forward"; readonly message: typeof ForwardRequestSchema; readonly next: 4 };
+    readonly forward: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "w"; readonly rpc: "/auth.Worker/Forward"; readonly message: typeof ForwardRequestSchema; readonly next: 4 };
   };
   4: { readonly final: true };
-}
+};
+
+/**
+ * Role a of session Auth: pass it to a SessionRuntime to play the role.
+ */
+export const AuthA = defineRole<AuthAMachine>(AuthSession, "a", file_auth_auth);
 
 /**
  * Role w of session Auth: each local state (starting at 0) with the moves it allows.
  */
-export interface AuthWMachine {
+export type AuthWMachine = {
   0: {
-    readonly forward: { readonly direction: "receive"; readonly peer: "a"; readonly rpc: "/auth.Worker/Forward"; readonly message: typeof ForwardRequestSchema; readonly next: 1 };
+    readonly forward: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "a"; readonly rpc: "/auth.Worker/Forward"; readonly message: typeof ForwardRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly reply: { readonly direction: "send"; readonly peer: "c"; readonly rpc: "/auth.Client/Reply"; readonly message: typeof ReplyRequestSchema; readonly next: 2 };
+    readonly reply: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "c"; readonly rpc: "/auth.Client/Reply"; readonly message: typeof ReplyRequestSchema; readonly next: 2 };
   };
   2: { readonly final: true };
-}
+};
+
+/**
+ * Role w of session Auth: pass it to a SessionRuntime to play the role.
+ */
+export const AuthW = defineRole<AuthWMachine>(AuthSession, "w", file_auth_auth);
 
 /**
  * Role d of session Auth: each local state (starting at 0) with the moves it allows.
  */
-export interface AuthDMachine {
+export type AuthDMachine = {
   0: {
-    readonly auth: { readonly direction: "receive"; readonly peer: "a"; readonly rpc: "/auth.Authenticator/Auth"; readonly message: typeof AuthRequestSchema; readonly next: 1 };
+    readonly auth: { readonly direction: "receive"; readonly kind: "request"; readonly peer: "a"; readonly rpc: "/auth.Authenticator/Auth"; readonly message: typeof AuthRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly authResponse: { readonly direction: "send"; readonly peer: "a"; readonly rpc: "/auth.Authenticator/Auth"; readonly message: typeof OkSchema; readonly next: 2 };
+    readonly authResponse: { readonly direction: "send"; readonly kind: "response"; readonly peer: "a"; readonly rpc: "/auth.Authenticator/Auth"; readonly message: typeof OkSchema; readonly next: 2 };
   };
   2: { readonly final: true };
-}
+};
+
+/**
+ * Role d of session Auth: pass it to a SessionRuntime to play the role.
+ */
+export const AuthD = defineRole<AuthDMachine>(AuthSession, "d", file_auth_auth);
 

@@ -9,7 +9,9 @@
 /* eslint-disable */
 
 import type { SessionDescriptor } from "secsession";
+import { defineRole } from "secsession";
 import type { CommitRequestSchema, FlipSchema, RevealRequestSchema } from "./commit_pb.js";
+import { file_commit_commit } from "./commit_pb.js";
 
 /**
  * The compiled descriptor of session Commit (session code 3630c25bc3f285deaf9f340c2a4517f3755ab2e03949f2aaf7d2368fbe27f37a).
@@ -79,32 +81,42 @@ export type CommitRole = "c" | "w";
 /**
  * Role c of session Commit: each local state (starting at 0) with the moves it allows.
  */
-export interface CommitCMachine {
+export type CommitCMachine = {
   0: {
-    readonly commit: { readonly direction: "send"; readonly peer: "w"; readonly rpc: "/commit.Worker/Commit"; readonly message: typeof CommitRequestSchema; readonly next: 1 };
+    readonly commit: { readonly direction: "send"; readonly kind: "request"; readonly peer: "w"; readonly rpc: "/commit.Worker/Commit"; readonly message: typeof CommitRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly commitResponse: { readonly direction: "receive"; readonly peer: "w"; readonly rpc: "/commit.Worker/Commit"; readonly message: typeof FlipSchema; readonly next: 2 };
+    readonly commitResponse: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/commit.Worker/Commit"; readonly message: typeof FlipSchema; readonly next: 2 };
   };
   2: {
-    readonly reveal: { readonly direction: "send"; readonly peer: "w"; readonly rpc: "/commit.Worker/Reveal"; readonly message: typeof RevealRequestSchema; readonly next: 3 };
+    readonly reveal: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "w"; readonly rpc: "/commit.Worker/Reveal"; readonly message: typeof RevealRequestSchema; readonly next: 3 };
   };
   3: { readonly final: true };
-}
+};
+
+/**
+ * Role c of session Commit: pass it to a SessionRuntime to play the role.
+ */
+export const CommitC = defineRole<CommitCMachine>(CommitSession, "c", file_commit_commit);
 
 /**
  * Role w of session Commit: each local state (starting at 0) with the moves it allows.
  */
-export interface CommitWMachine {
+export type CommitWMachine = {
   0: {
-    readonly commit: { readonly direction: "receive"; readonly peer: "c"; readonly rpc: "/commit.Worker/Commit"; readonly message: typeof CommitRequestSchema; readonly next: 1 };
+    readonly commit: { readonly direction: "receive"; readonly kind: "request"; readonly peer: "c"; readonly rpc: "/commit.Worker/Commit"; readonly message: typeof CommitRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly commitResponse: { readonly direction: "send"; readonly peer: "c"; readonly rpc: "/commit.Worker/Commit"; readonly message: typeof FlipSchema; readonly next: 2 };
+    readonly commitResponse: { readonly direction: "send"; readonly kind: "response"; readonly peer: "c"; readonly rpc: "/commit.Worker/Commit"; readonly message: typeof FlipSchema; readonly next: 2 };
   };
   2: {
-    readonly reveal: { readonly direction: "receive"; readonly peer: "c"; readonly rpc: "/commit.Worker/Reveal"; readonly message: typeof RevealRequestSchema; readonly next: 3 };
+    readonly reveal: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "c"; readonly rpc: "/commit.Worker/Reveal"; readonly message: typeof RevealRequestSchema; readonly next: 3 };
   };
   3: { readonly final: true };
-}
+};
+
+/**
+ * Role w of session Commit: pass it to a SessionRuntime to play the role.
+ */
+export const CommitW = defineRole<CommitWMachine>(CommitSession, "w", file_commit_commit);
 

@@ -12,7 +12,9 @@
 /* eslint-disable */
 
 import type { SessionDescriptor } from "secsession";
+import { defineRole } from "secsession";
 import type { AcceptRequestSchema, CfpRequestSchema, CloseRequestSchema, DoneSchema, FinalVersionSchema, PaperRequestSchema, RebuttalSchema, RejectRequestSchema, ReqRevisionRequestSchema, RetractRequestSchema, ReviseRequestSchema, ShepherdRequestSchema, SubmitRequestSchema, UploadRequestSchema, UploadResponseSchema, WithdrawRequestSchema } from "./conf_pb.js";
+import { file_conf_conf } from "./conf_pb.js";
 
 /**
  * The compiled descriptor of session Conf (session code 8f997a1bb951e59712891154813863b9e5ca4bc1db0c7315fe68febf0c8770f0).
@@ -162,104 +164,119 @@ export type ConfRole = "pc" | "author" | "confman";
 /**
  * Role pc of session Conf: each local state (starting at 0) with the moves it allows.
  */
-export interface ConfPcMachine {
+export type ConfPcMachine = {
   0: {
-    readonly cfp: { readonly direction: "send"; readonly peer: "author"; readonly rpc: "/conf.Author/Cfp"; readonly message: typeof CfpRequestSchema; readonly next: 1 };
+    readonly cfp: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "author"; readonly rpc: "/conf.Author/Cfp"; readonly message: typeof CfpRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly paper: { readonly direction: "receive"; readonly peer: "confman"; readonly rpc: "/conf.ProgramCommittee/Paper"; readonly message: typeof PaperRequestSchema; readonly next: 2 };
-    readonly retract: { readonly direction: "receive"; readonly peer: "confman"; readonly rpc: "/conf.ProgramCommittee/Retract"; readonly message: typeof RetractRequestSchema; readonly next: 3 };
+    readonly paper: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "confman"; readonly rpc: "/conf.ProgramCommittee/Paper"; readonly message: typeof PaperRequestSchema; readonly next: 2 };
+    readonly retract: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "confman"; readonly rpc: "/conf.ProgramCommittee/Retract"; readonly message: typeof RetractRequestSchema; readonly next: 3 };
   };
   2: {
-    readonly close: { readonly direction: "send"; readonly peer: "confman"; readonly rpc: "/conf.ConferenceManager/Close"; readonly message: typeof CloseRequestSchema; readonly next: 4 };
-    readonly reqRevision: { readonly direction: "send"; readonly peer: "confman"; readonly rpc: "/conf.ConferenceManager/ReqRevision"; readonly message: typeof ReqRevisionRequestSchema; readonly next: 1 };
+    readonly close: { readonly direction: "send"; readonly kind: "request"; readonly peer: "confman"; readonly rpc: "/conf.ConferenceManager/Close"; readonly message: typeof CloseRequestSchema; readonly next: 4 };
+    readonly reqRevision: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "confman"; readonly rpc: "/conf.ConferenceManager/ReqRevision"; readonly message: typeof ReqRevisionRequestSchema; readonly next: 1 };
   };
   3: { readonly final: true };
   4: {
-    readonly closeResponse: { readonly direction: "receive"; readonly peer: "confman"; readonly rpc: "/conf.ConferenceManager/Close"; readonly message: typeof DoneSchema; readonly next: 5 };
+    readonly closeResponse: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "confman"; readonly rpc: "/conf.ConferenceManager/Close"; readonly message: typeof DoneSchema; readonly next: 5 };
   };
   5: {
-    readonly accept: { readonly direction: "send"; readonly peer: "author"; readonly rpc: "/conf.Author/Accept"; readonly message: typeof AcceptRequestSchema; readonly next: 6 };
-    readonly reject: { readonly direction: "send"; readonly peer: "author"; readonly rpc: "/conf.Author/Reject"; readonly message: typeof RejectRequestSchema; readonly next: 3 };
-    readonly shepherd: { readonly direction: "send"; readonly peer: "author"; readonly rpc: "/conf.Author/Shepherd"; readonly message: typeof ShepherdRequestSchema; readonly next: 7 };
+    readonly accept: { readonly direction: "send"; readonly kind: "request"; readonly peer: "author"; readonly rpc: "/conf.Author/Accept"; readonly message: typeof AcceptRequestSchema; readonly next: 6 };
+    readonly reject: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "author"; readonly rpc: "/conf.Author/Reject"; readonly message: typeof RejectRequestSchema; readonly next: 3 };
+    readonly shepherd: { readonly direction: "send"; readonly kind: "request"; readonly peer: "author"; readonly rpc: "/conf.Author/Shepherd"; readonly message: typeof ShepherdRequestSchema; readonly next: 7 };
   };
   6: {
-    readonly acceptResponse: { readonly direction: "receive"; readonly peer: "author"; readonly rpc: "/conf.Author/Accept"; readonly message: typeof FinalVersionSchema; readonly next: 3 };
+    readonly acceptResponse: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "author"; readonly rpc: "/conf.Author/Accept"; readonly message: typeof FinalVersionSchema; readonly next: 3 };
   };
   7: {
-    readonly shepherdResponse: { readonly direction: "receive"; readonly peer: "author"; readonly rpc: "/conf.Author/Shepherd"; readonly message: typeof RebuttalSchema; readonly next: 5 };
+    readonly shepherdResponse: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "author"; readonly rpc: "/conf.Author/Shepherd"; readonly message: typeof RebuttalSchema; readonly next: 5 };
   };
-}
+};
+
+/**
+ * Role pc of session Conf: pass it to a SessionRuntime to play the role.
+ */
+export const ConfPc = defineRole<ConfPcMachine>(ConfSession, "pc", file_conf_conf);
 
 /**
  * Role author of session Conf: each local state (starting at 0) with the moves it allows.
  */
-export interface ConfAuthorMachine {
+export type ConfAuthorMachine = {
   0: {
-    readonly cfp: { readonly direction: "receive"; readonly peer: "pc"; readonly rpc: "/conf.Author/Cfp"; readonly message: typeof CfpRequestSchema; readonly next: 1 };
+    readonly cfp: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "pc"; readonly rpc: "/conf.Author/Cfp"; readonly message: typeof CfpRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly upload: { readonly direction: "send"; readonly peer: "confman"; readonly rpc: "/conf.ConferenceManager/Upload"; readonly message: typeof UploadRequestSchema; readonly next: 2 };
+    readonly upload: { readonly direction: "send"; readonly kind: "request"; readonly peer: "confman"; readonly rpc: "/conf.ConferenceManager/Upload"; readonly message: typeof UploadRequestSchema; readonly next: 2 };
   };
   2: {
-    readonly uploadBadFormat: { readonly direction: "receive"; readonly peer: "confman"; readonly rpc: "/conf.ConferenceManager/Upload"; readonly message: typeof UploadResponseSchema; readonly next: 1 };
-    readonly uploadOk: { readonly direction: "receive"; readonly peer: "confman"; readonly rpc: "/conf.ConferenceManager/Upload"; readonly message: typeof UploadResponseSchema; readonly next: 3 };
+    readonly uploadBadFormat: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "confman"; readonly rpc: "/conf.ConferenceManager/Upload"; readonly message: typeof UploadResponseSchema; readonly next: 1 };
+    readonly uploadOk: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "confman"; readonly rpc: "/conf.ConferenceManager/Upload"; readonly message: typeof UploadResponseSchema; readonly next: 3 };
   };
   3: {
-    readonly submit: { readonly direction: "send"; readonly peer: "confman"; readonly rpc: "/conf.ConferenceManager/Submit"; readonly message: typeof SubmitRequestSchema; readonly next: 4 };
-    readonly withdraw: { readonly direction: "send"; readonly peer: "confman"; readonly rpc: "/conf.ConferenceManager/Withdraw"; readonly message: typeof WithdrawRequestSchema; readonly next: 5 };
+    readonly submit: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "confman"; readonly rpc: "/conf.ConferenceManager/Submit"; readonly message: typeof SubmitRequestSchema; readonly next: 4 };
+    readonly withdraw: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "confman"; readonly rpc: "/conf.ConferenceManager/Withdraw"; readonly message: typeof WithdrawRequestSchema; readonly next: 5 };
   };
   4: {
-    readonly revise: { readonly direction: "receive"; readonly peer: "confman"; readonly rpc: "/conf.Author/Revise"; readonly message: typeof ReviseRequestSchema; readonly next: 3 };
-    readonly accept: { readonly direction: "receive"; readonly peer: "pc"; readonly rpc: "/conf.Author/Accept"; readonly message: typeof AcceptRequestSchema; readonly next: 6 };
-    readonly reject: { readonly direction: "receive"; readonly peer: "pc"; readonly rpc: "/conf.Author/Reject"; readonly message: typeof RejectRequestSchema; readonly next: 5 };
-    readonly shepherd: { readonly direction: "receive"; readonly peer: "pc"; readonly rpc: "/conf.Author/Shepherd"; readonly message: typeof ShepherdRequestSchema; readonly next: 7 };
+    readonly revise: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "confman"; readonly rpc: "/conf.Author/Revise"; readonly message: typeof ReviseRequestSchema; readonly next: 3 };
+    readonly accept: { readonly direction: "receive"; readonly kind: "request"; readonly peer: "pc"; readonly rpc: "/conf.Author/Accept"; readonly message: typeof AcceptRequestSchema; readonly next: 6 };
+    readonly reject: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "pc"; readonly rpc: "/conf.Author/Reject"; readonly message: typeof RejectRequestSchema; readonly next: 5 };
+    readonly shepherd: { readonly direction: "receive"; readonly kind: "request"; readonly peer: "pc"; readonly rpc: "/conf.Author/Shepherd"; readonly message: typeof ShepherdRequestSchema; readonly next: 7 };
   };
   5: { readonly final: true };
   6: {
-    readonly acceptResponse: { readonly direction: "send"; readonly peer: "pc"; readonly rpc: "/conf.Author/Accept"; readonly message: typeof FinalVersionSchema; readonly next: 5 };
+    readonly acceptResponse: { readonly direction: "send"; readonly kind: "response"; readonly peer: "pc"; readonly rpc: "/conf.Author/Accept"; readonly message: typeof FinalVersionSchema; readonly next: 5 };
   };
   7: {
-    readonly shepherdResponse: { readonly direction: "send"; readonly peer: "pc"; readonly rpc: "/conf.Author/Shepherd"; readonly message: typeof RebuttalSchema; readonly next: 8 };
+    readonly shepherdResponse: { readonly direction: "send"; readonly kind: "response"; readonly peer: "pc"; readonly rpc: "/conf.Author/Shepherd"; readonly message: typeof RebuttalSchema; readonly next: 8 };
   };
   8: {
-    readonly accept: { readonly direction: "receive"; readonly peer: "pc"; readonly rpc: "/conf.Author/Accept"; readonly message: typeof AcceptRequestSchema; readonly next: 6 };
-    readonly reject: { readonly direction: "receive"; readonly peer: "pc"; readonly rpc: "/conf.Author/Reject"; readonly message: typeof RejectRequestSchema; readonly next: 5 };
-    readonly shepherd: { readonly direction: "receive"; readonly peer: "pc"; readonly rpc: "/conf.Author/Shepherd"; readonly message: typeof ShepherdRequestSchema; readonly next: 7 };
+    readonly accept: { readonly direction: "receive"; readonly kind: "request"; readonly peer: "pc"; readonly rpc: "/conf.Author/Accept"; readonly message: typeof AcceptRequestSchema; readonly next: 6 };
+    readonly reject: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "pc"; readonly rpc: "/conf.Author/Reject"; readonly message: typeof RejectRequestSchema; readonly next: 5 };
+    readonly shepherd: { readonly direction: "receive"; readonly kind: "request"; readonly peer: "pc"; readonly rpc: "/conf.Author/Shepherd"; readonly message: typeof ShepherdRequestSchema; readonly next: 7 };
   };
-}
+};
+
+/**
+ * Role author of session Conf: pass it to a SessionRuntime to play the role.
+ */
+export const ConfAuthor = defineRole<ConfAuthorMachine>(ConfSession, "author", file_conf_conf);
 
 /**
  * Role confman of session Conf: each local state (starting at 0) with the moves it allows.
  */
-export interface ConfConfmanMachine {
+export type ConfConfmanMachine = {
   0: {
-    readonly upload: { readonly direction: "receive"; readonly peer: "author"; readonly rpc: "/conf.ConferenceManager/Upload"; readonly message: typeof UploadRequestSchema; readonly next: 1 };
+    readonly upload: { readonly direction: "receive"; readonly kind: "request"; readonly peer: "author"; readonly rpc: "/conf.ConferenceManager/Upload"; readonly message: typeof UploadRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly uploadBadFormat: { readonly direction: "send"; readonly peer: "author"; readonly rpc: "/conf.ConferenceManager/Upload"; readonly message: typeof UploadResponseSchema; readonly next: 0 };
-    readonly uploadOk: { readonly direction: "send"; readonly peer: "author"; readonly rpc: "/conf.ConferenceManager/Upload"; readonly message: typeof UploadResponseSchema; readonly next: 2 };
+    readonly uploadBadFormat: { readonly direction: "send"; readonly kind: "response"; readonly peer: "author"; readonly rpc: "/conf.ConferenceManager/Upload"; readonly message: typeof UploadResponseSchema; readonly next: 0 };
+    readonly uploadOk: { readonly direction: "send"; readonly kind: "response"; readonly peer: "author"; readonly rpc: "/conf.ConferenceManager/Upload"; readonly message: typeof UploadResponseSchema; readonly next: 2 };
   };
   2: {
-    readonly submit: { readonly direction: "receive"; readonly peer: "author"; readonly rpc: "/conf.ConferenceManager/Submit"; readonly message: typeof SubmitRequestSchema; readonly next: 3 };
-    readonly withdraw: { readonly direction: "receive"; readonly peer: "author"; readonly rpc: "/conf.ConferenceManager/Withdraw"; readonly message: typeof WithdrawRequestSchema; readonly next: 4 };
+    readonly submit: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "author"; readonly rpc: "/conf.ConferenceManager/Submit"; readonly message: typeof SubmitRequestSchema; readonly next: 3 };
+    readonly withdraw: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "author"; readonly rpc: "/conf.ConferenceManager/Withdraw"; readonly message: typeof WithdrawRequestSchema; readonly next: 4 };
   };
   3: {
-    readonly paper: { readonly direction: "send"; readonly peer: "pc"; readonly rpc: "/conf.ProgramCommittee/Paper"; readonly message: typeof PaperRequestSchema; readonly next: 5 };
+    readonly paper: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "pc"; readonly rpc: "/conf.ProgramCommittee/Paper"; readonly message: typeof PaperRequestSchema; readonly next: 5 };
   };
   4: {
-    readonly retract: { readonly direction: "send"; readonly peer: "pc"; readonly rpc: "/conf.ProgramCommittee/Retract"; readonly message: typeof RetractRequestSchema; readonly next: 6 };
+    readonly retract: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "pc"; readonly rpc: "/conf.ProgramCommittee/Retract"; readonly message: typeof RetractRequestSchema; readonly next: 6 };
   };
   5: {
-    readonly close: { readonly direction: "receive"; readonly peer: "pc"; readonly rpc: "/conf.ConferenceManager/Close"; readonly message: typeof CloseRequestSchema; readonly next: 7 };
-    readonly reqRevision: { readonly direction: "receive"; readonly peer: "pc"; readonly rpc: "/conf.ConferenceManager/ReqRevision"; readonly message: typeof ReqRevisionRequestSchema; readonly next: 8 };
+    readonly close: { readonly direction: "receive"; readonly kind: "request"; readonly peer: "pc"; readonly rpc: "/conf.ConferenceManager/Close"; readonly message: typeof CloseRequestSchema; readonly next: 7 };
+    readonly reqRevision: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "pc"; readonly rpc: "/conf.ConferenceManager/ReqRevision"; readonly message: typeof ReqRevisionRequestSchema; readonly next: 8 };
   };
   6: { readonly final: true };
   7: {
-    readonly closeResponse: { readonly direction: "send"; readonly peer: "pc"; readonly rpc: "/conf.ConferenceManager/Close"; readonly message: typeof DoneSchema; readonly next: 6 };
+    readonly closeResponse: { readonly direction: "send"; readonly kind: "response"; readonly peer: "pc"; readonly rpc: "/conf.ConferenceManager/Close"; readonly message: typeof DoneSchema; readonly next: 6 };
   };
   8: {
-    readonly revise: { readonly direction: "send"; readonly peer: "author"; readonly rpc: "/conf.Author/Revise"; readonly message: typeof ReviseRequestSchema; readonly next: 2 };
+    readonly revise: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "author"; readonly rpc: "/conf.Author/Revise"; readonly message: typeof ReviseRequestSchema; readonly next: 2 };
   };
-}
+};
+
+/**
+ * Role confman of session Conf: pass it to a SessionRuntime to play the role.
+ */
+export const ConfConfman = defineRole<ConfConfmanMachine>(ConfSession, "confman", file_conf_conf);
 

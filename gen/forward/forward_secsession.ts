@@ -6,7 +6,9 @@
 /* eslint-disable */
 
 import type { SessionDescriptor } from "secsession";
+import { defineRole } from "secsession";
 import type { ForwardRequestSchema, ReplyRequestSchema, RequestRequestSchema } from "./forward_pb.js";
+import { file_forward_forward } from "./forward_pb.js";
 
 /**
  * The compiled descriptor of session Forward (session code 4c62170777c1f967a7138dada501050b7fd01f89df8f7612814e73ed4860447c).
@@ -85,39 +87,54 @@ export type ForwardRole = "c" | "p" | "w";
 /**
  * Role c of session Forward: each local state (starting at 0) with the moves it allows.
  */
-export interface ForwardCMachine {
+export type ForwardCMachine = {
   0: {
-    readonly request: { readonly direction: "send"; readonly peer: "p"; readonly rpc: "/forward.Proxy/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
+    readonly request: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "p"; readonly rpc: "/forward.Proxy/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly reply: { readonly direction: "receive"; readonly peer: "w"; readonly rpc: "/forward.Client/Reply"; readonly message: typeof ReplyRequestSchema; readonly next: 2 };
+    readonly reply: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "w"; readonly rpc: "/forward.Client/Reply"; readonly message: typeof ReplyRequestSchema; readonly next: 2 };
   };
   2: { readonly final: true };
-}
+};
+
+/**
+ * Role c of session Forward: pass it to a SessionRuntime to play the role.
+ */
+export const ForwardC = defineRole<ForwardCMachine>(ForwardSession, "c", file_forward_forward);
 
 /**
  * Role p of session Forward: each local state (starting at 0) with the moves it allows.
  */
-export interface ForwardPMachine {
+export type ForwardPMachine = {
   0: {
-    readonly request: { readonly direction: "receive"; readonly peer: "c"; readonly rpc: "/forward.Proxy/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
+    readonly request: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "c"; readonly rpc: "/forward.Proxy/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly forward: { readonly direction: "send"; readonly peer: "w"; readonly rpc: "/forward.Worker/Forward"; readonly message: typeof ForwardRequestSchema; readonly next: 2 };
+    readonly forward: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "w"; readonly rpc: "/forward.Worker/Forward"; readonly message: typeof ForwardRequestSchema; readonly next: 2 };
   };
   2: { readonly final: true };
-}
+};
+
+/**
+ * Role p of session Forward: pass it to a SessionRuntime to play the role.
+ */
+export const ForwardP = defineRole<ForwardPMachine>(ForwardSession, "p", file_forward_forward);
 
 /**
  * Role w of session Forward: each local state (starting at 0) with the moves it allows.
  */
-export interface ForwardWMachine {
+export type ForwardWMachine = {
   0: {
-    readonly forward: { readonly direction: "receive"; readonly peer: "p"; readonly rpc: "/forward.Worker/Forward"; readonly message: typeof ForwardRequestSchema; readonly next: 1 };
+    readonly forward: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "p"; readonly rpc: "/forward.Worker/Forward"; readonly message: typeof ForwardRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly reply: { readonly direction: "send"; readonly peer: "c"; readonly rpc: "/forward.Client/Reply"; readonly message: typeof ReplyRequestSchema; readonly next: 2 };
+    readonly reply: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "c"; readonly rpc: "/forward.Client/Reply"; readonly message: typeof ReplyRequestSchema; readonly next: 2 };
   };
   2: { readonly final: true };
-}
+};
+
+/**
+ * Role w of session Forward: pass it to a SessionRuntime to play the role.
+ */
+export const ForwardW = defineRole<ForwardWMachine>(ForwardSession, "w", file_forward_forward);
 

@@ -15,7 +15,9 @@
 /* eslint-disable */
 
 import type { SessionDescriptor } from "secsession";
+import { defineRole } from "secsession";
 import type { AmendementAccepteRequestSchema, AmendementRejeteRequestSchema, AmendementRequestSchema, ApprouveRequestSchema, AuditionGouvRequestSchema, AuditionRequestSchema, ConseilMinistreRequestSchema, DebutSeanceRequestSchema, EchecRequestSchema, ExceptionAccepteeRequestSchema, ExceptionRejeteeRequestSchema, ExceptionRequestSchema, ExposeRequestSchema, ExposeResponseSchema, ParoleSchema, PassageCommissionRequestSchema, ProjetLoiRequestSchema, RejeteRequestSchema, ReponseSchema, SoumissionRequestSchema, SoumissionResponseSchema, TexteFinalRequestSchema, TexteProposeRequestSchema, TexteRequestSchema, VoteAmendementSchema, VoteExceptionSchema, VoteSchema } from "./loi_pb.js";
+import { file_loi_loi } from "./loi_pb.js";
 
 /**
  * The compiled descriptor of session Loi (session code 4290c4c9b5902980c82e0613862440046e6a87141b8c11835645540fb4fcf83d).
@@ -253,180 +255,210 @@ export type LoiRole = "ministre" | "conseildetat" | "gouvernement" | "commission
 /**
  * Role ministre of session Loi: each local state (starting at 0) with the moves it allows.
  */
-export interface LoiMinistreMachine {
+export type LoiMinistreMachine = {
   0: {
-    readonly projetLoi: { readonly direction: "send"; readonly peer: "gouvernement"; readonly rpc: "/loi.Gouvernement/ProjetLoi"; readonly message: typeof ProjetLoiRequestSchema; readonly next: 1 };
+    readonly projetLoi: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "gouvernement"; readonly rpc: "/loi.Gouvernement/ProjetLoi"; readonly message: typeof ProjetLoiRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly conseilMinistre: { readonly direction: "receive"; readonly peer: "gouvernement"; readonly rpc: "/loi.Ministre/ConseilMinistre"; readonly message: typeof ConseilMinistreRequestSchema; readonly next: 2 };
+    readonly conseilMinistre: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "gouvernement"; readonly rpc: "/loi.Ministre/ConseilMinistre"; readonly message: typeof ConseilMinistreRequestSchema; readonly next: 2 };
   };
   2: {
-    readonly expose: { readonly direction: "send"; readonly peer: "gouvernement"; readonly rpc: "/loi.Gouvernement/Expose"; readonly message: typeof ExposeRequestSchema; readonly next: 3 };
+    readonly expose: { readonly direction: "send"; readonly kind: "request"; readonly peer: "gouvernement"; readonly rpc: "/loi.Gouvernement/Expose"; readonly message: typeof ExposeRequestSchema; readonly next: 3 };
   };
   3: {
-    readonly exposeAdopte: { readonly direction: "receive"; readonly peer: "gouvernement"; readonly rpc: "/loi.Gouvernement/Expose"; readonly message: typeof ExposeResponseSchema; readonly next: 4 };
-    readonly exposeQuestions: { readonly direction: "receive"; readonly peer: "gouvernement"; readonly rpc: "/loi.Gouvernement/Expose"; readonly message: typeof ExposeResponseSchema; readonly next: 2 };
+    readonly exposeAdopte: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "gouvernement"; readonly rpc: "/loi.Gouvernement/Expose"; readonly message: typeof ExposeResponseSchema; readonly next: 4 };
+    readonly exposeQuestions: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "gouvernement"; readonly rpc: "/loi.Gouvernement/Expose"; readonly message: typeof ExposeResponseSchema; readonly next: 2 };
   };
   4: {
-    readonly passageCommission: { readonly direction: "send"; readonly peer: "commission"; readonly rpc: "/loi.Commission/PassageCommission"; readonly message: typeof PassageCommissionRequestSchema; readonly next: 5 };
+    readonly passageCommission: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "commission"; readonly rpc: "/loi.Commission/PassageCommission"; readonly message: typeof PassageCommissionRequestSchema; readonly next: 5 };
   };
   5: { readonly final: true };
-}
+};
+
+/**
+ * Role ministre of session Loi: pass it to a SessionRuntime to play the role.
+ */
+export const LoiMinistre = defineRole<LoiMinistreMachine>(LoiSession, "ministre", file_loi_loi);
 
 /**
  * Role conseildetat of session Loi: each local state (starting at 0) with the moves it allows.
  */
-export interface LoiConseildetatMachine {
+export type LoiConseildetatMachine = {
   0: {
-    readonly soumission: { readonly direction: "receive"; readonly peer: "gouvernement"; readonly rpc: "/loi.ConseilDEtat/Soumission"; readonly message: typeof SoumissionRequestSchema; readonly next: 1 };
+    readonly soumission: { readonly direction: "receive"; readonly kind: "request"; readonly peer: "gouvernement"; readonly rpc: "/loi.ConseilDEtat/Soumission"; readonly message: typeof SoumissionRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly soumissionAvisNegatif: { readonly direction: "send"; readonly peer: "gouvernement"; readonly rpc: "/loi.ConseilDEtat/Soumission"; readonly message: typeof SoumissionResponseSchema; readonly next: 0 };
-    readonly soumissionAvisPositif: { readonly direction: "send"; readonly peer: "gouvernement"; readonly rpc: "/loi.ConseilDEtat/Soumission"; readonly message: typeof SoumissionResponseSchema; readonly next: 2 };
+    readonly soumissionAvisNegatif: { readonly direction: "send"; readonly kind: "response"; readonly peer: "gouvernement"; readonly rpc: "/loi.ConseilDEtat/Soumission"; readonly message: typeof SoumissionResponseSchema; readonly next: 0 };
+    readonly soumissionAvisPositif: { readonly direction: "send"; readonly kind: "response"; readonly peer: "gouvernement"; readonly rpc: "/loi.ConseilDEtat/Soumission"; readonly message: typeof SoumissionResponseSchema; readonly next: 2 };
   };
   2: { readonly final: true };
-}
+};
+
+/**
+ * Role conseildetat of session Loi: pass it to a SessionRuntime to play the role.
+ */
+export const LoiConseildetat = defineRole<LoiConseildetatMachine>(LoiSession, "conseildetat", file_loi_loi);
 
 /**
  * Role gouvernement of session Loi: each local state (starting at 0) with the moves it allows.
  */
-export interface LoiGouvernementMachine {
+export type LoiGouvernementMachine = {
   0: {
-    readonly projetLoi: { readonly direction: "receive"; readonly peer: "ministre"; readonly rpc: "/loi.Gouvernement/ProjetLoi"; readonly message: typeof ProjetLoiRequestSchema; readonly next: 1 };
+    readonly projetLoi: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "ministre"; readonly rpc: "/loi.Gouvernement/ProjetLoi"; readonly message: typeof ProjetLoiRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly soumission: { readonly direction: "send"; readonly peer: "conseildetat"; readonly rpc: "/loi.ConseilDEtat/Soumission"; readonly message: typeof SoumissionRequestSchema; readonly next: 2 };
+    readonly soumission: { readonly direction: "send"; readonly kind: "request"; readonly peer: "conseildetat"; readonly rpc: "/loi.ConseilDEtat/Soumission"; readonly message: typeof SoumissionRequestSchema; readonly next: 2 };
   };
   2: {
-    readonly soumissionAvisNegatif: { readonly direction: "receive"; readonly peer: "conseildetat"; readonly rpc: "/loi.ConseilDEtat/Soumission"; readonly message: typeof SoumissionResponseSchema; readonly next: 1 };
-    readonly soumissionAvisPositif: { readonly direction: "receive"; readonly peer: "conseildetat"; readonly rpc: "/loi.ConseilDEtat/Soumission"; readonly message: typeof SoumissionResponseSchema; readonly next: 3 };
+    readonly soumissionAvisNegatif: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "conseildetat"; readonly rpc: "/loi.ConseilDEtat/Soumission"; readonly message: typeof SoumissionResponseSchema; readonly next: 1 };
+    readonly soumissionAvisPositif: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "conseildetat"; readonly rpc: "/loi.ConseilDEtat/Soumission"; readonly message: typeof SoumissionResponseSchema; readonly next: 3 };
   };
   3: {
-    readonly conseilMinistre: { readonly direction: "send"; readonly peer: "ministre"; readonly rpc: "/loi.Ministre/ConseilMinistre"; readonly message: typeof ConseilMinistreRequestSchema; readonly next: 4 };
+    readonly conseilMinistre: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "ministre"; readonly rpc: "/loi.Ministre/ConseilMinistre"; readonly message: typeof ConseilMinistreRequestSchema; readonly next: 4 };
   };
   4: {
-    readonly expose: { readonly direction: "receive"; readonly peer: "ministre"; readonly rpc: "/loi.Gouvernement/Expose"; readonly message: typeof ExposeRequestSchema; readonly next: 5 };
+    readonly expose: { readonly direction: "receive"; readonly kind: "request"; readonly peer: "ministre"; readonly rpc: "/loi.Gouvernement/Expose"; readonly message: typeof ExposeRequestSchema; readonly next: 5 };
   };
   5: {
-    readonly exposeAdopte: { readonly direction: "send"; readonly peer: "ministre"; readonly rpc: "/loi.Gouvernement/Expose"; readonly message: typeof ExposeResponseSchema; readonly next: 6 };
-    readonly exposeQuestions: { readonly direction: "send"; readonly peer: "ministre"; readonly rpc: "/loi.Gouvernement/Expose"; readonly message: typeof ExposeResponseSchema; readonly next: 4 };
+    readonly exposeAdopte: { readonly direction: "send"; readonly kind: "response"; readonly peer: "ministre"; readonly rpc: "/loi.Gouvernement/Expose"; readonly message: typeof ExposeResponseSchema; readonly next: 6 };
+    readonly exposeQuestions: { readonly direction: "send"; readonly kind: "response"; readonly peer: "ministre"; readonly rpc: "/loi.Gouvernement/Expose"; readonly message: typeof ExposeResponseSchema; readonly next: 4 };
   };
   6: {
-    readonly audition: { readonly direction: "receive"; readonly peer: "assemblee"; readonly rpc: "/loi.Gouvernement/Audition"; readonly message: typeof AuditionRequestSchema; readonly next: 7 };
-    readonly echec: { readonly direction: "receive"; readonly peer: "assemblee"; readonly rpc: "/loi.Gouvernement/Echec"; readonly message: typeof EchecRequestSchema; readonly next: 8 };
-    readonly texteFinal: { readonly direction: "receive"; readonly peer: "assemblee"; readonly rpc: "/loi.Gouvernement/TexteFinal"; readonly message: typeof TexteFinalRequestSchema; readonly next: 8 };
+    readonly audition: { readonly direction: "receive"; readonly kind: "request"; readonly peer: "assemblee"; readonly rpc: "/loi.Gouvernement/Audition"; readonly message: typeof AuditionRequestSchema; readonly next: 7 };
+    readonly echec: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "assemblee"; readonly rpc: "/loi.Gouvernement/Echec"; readonly message: typeof EchecRequestSchema; readonly next: 8 };
+    readonly texteFinal: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "assemblee"; readonly rpc: "/loi.Gouvernement/TexteFinal"; readonly message: typeof TexteFinalRequestSchema; readonly next: 8 };
   };
   7: {
-    readonly auditionResponse: { readonly direction: "send"; readonly peer: "assemblee"; readonly rpc: "/loi.Gouvernement/Audition"; readonly message: typeof ReponseSchema; readonly next: 6 };
+    readonly auditionResponse: { readonly direction: "send"; readonly kind: "response"; readonly peer: "assemblee"; readonly rpc: "/loi.Gouvernement/Audition"; readonly message: typeof ReponseSchema; readonly next: 6 };
   };
   8: { readonly final: true };
-}
+};
+
+/**
+ * Role gouvernement of session Loi: pass it to a SessionRuntime to play the role.
+ */
+export const LoiGouvernement = defineRole<LoiGouvernementMachine>(LoiSession, "gouvernement", file_loi_loi);
 
 /**
  * Role commission of session Loi: each local state (starting at 0) with the moves it allows.
  */
-export interface LoiCommissionMachine {
+export type LoiCommissionMachine = {
   0: {
-    readonly passageCommission: { readonly direction: "receive"; readonly peer: "ministre"; readonly rpc: "/loi.Commission/PassageCommission"; readonly message: typeof PassageCommissionRequestSchema; readonly next: 1 };
+    readonly passageCommission: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "ministre"; readonly rpc: "/loi.Commission/PassageCommission"; readonly message: typeof PassageCommissionRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly textePropose: { readonly direction: "send"; readonly peer: "assemblee"; readonly rpc: "/loi.Assemblee/TextePropose"; readonly message: typeof TexteProposeRequestSchema; readonly next: 2 };
+    readonly textePropose: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "assemblee"; readonly rpc: "/loi.Assemblee/TextePropose"; readonly message: typeof TexteProposeRequestSchema; readonly next: 2 };
   };
   2: { readonly final: true };
-}
+};
+
+/**
+ * Role commission of session Loi: pass it to a SessionRuntime to play the role.
+ */
+export const LoiCommission = defineRole<LoiCommissionMachine>(LoiSession, "commission", file_loi_loi);
 
 /**
  * Role assemblee of session Loi: each local state (starting at 0) with the moves it allows.
  */
-export interface LoiAssembleeMachine {
+export type LoiAssembleeMachine = {
   0: {
-    readonly textePropose: { readonly direction: "receive"; readonly peer: "commission"; readonly rpc: "/loi.Assemblee/TextePropose"; readonly message: typeof TexteProposeRequestSchema; readonly next: 1 };
+    readonly textePropose: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "commission"; readonly rpc: "/loi.Assemblee/TextePropose"; readonly message: typeof TexteProposeRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly debutSeance: { readonly direction: "send"; readonly peer: "depute"; readonly rpc: "/loi.Depute/DebutSeance"; readonly message: typeof DebutSeanceRequestSchema; readonly next: 2 };
+    readonly debutSeance: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "depute"; readonly rpc: "/loi.Depute/DebutSeance"; readonly message: typeof DebutSeanceRequestSchema; readonly next: 2 };
   };
   2: {
-    readonly amendement: { readonly direction: "receive"; readonly peer: "depute"; readonly rpc: "/loi.Assemblee/Amendement"; readonly message: typeof AmendementRequestSchema; readonly next: 3 };
-    readonly auditionGouv: { readonly direction: "receive"; readonly peer: "depute"; readonly rpc: "/loi.Assemblee/AuditionGouv"; readonly message: typeof AuditionGouvRequestSchema; readonly next: 4 };
-    readonly exception: { readonly direction: "receive"; readonly peer: "depute"; readonly rpc: "/loi.Assemblee/Exception"; readonly message: typeof ExceptionRequestSchema; readonly next: 5 };
-    readonly texte: { readonly direction: "receive"; readonly peer: "depute"; readonly rpc: "/loi.Assemblee/Texte"; readonly message: typeof TexteRequestSchema; readonly next: 6 };
+    readonly amendement: { readonly direction: "receive"; readonly kind: "request"; readonly peer: "depute"; readonly rpc: "/loi.Assemblee/Amendement"; readonly message: typeof AmendementRequestSchema; readonly next: 3 };
+    readonly auditionGouv: { readonly direction: "receive"; readonly kind: "request"; readonly peer: "depute"; readonly rpc: "/loi.Assemblee/AuditionGouv"; readonly message: typeof AuditionGouvRequestSchema; readonly next: 4 };
+    readonly exception: { readonly direction: "receive"; readonly kind: "request"; readonly peer: "depute"; readonly rpc: "/loi.Assemblee/Exception"; readonly message: typeof ExceptionRequestSchema; readonly next: 5 };
+    readonly texte: { readonly direction: "receive"; readonly kind: "request"; readonly peer: "depute"; readonly rpc: "/loi.Assemblee/Texte"; readonly message: typeof TexteRequestSchema; readonly next: 6 };
   };
   3: {
-    readonly amendementResponse: { readonly direction: "send"; readonly peer: "depute"; readonly rpc: "/loi.Assemblee/Amendement"; readonly message: typeof VoteAmendementSchema; readonly next: 7 };
+    readonly amendementResponse: { readonly direction: "send"; readonly kind: "response"; readonly peer: "depute"; readonly rpc: "/loi.Assemblee/Amendement"; readonly message: typeof VoteAmendementSchema; readonly next: 7 };
   };
   4: {
-    readonly audition: { readonly direction: "send"; readonly peer: "gouvernement"; readonly rpc: "/loi.Gouvernement/Audition"; readonly message: typeof AuditionRequestSchema; readonly next: 8 };
+    readonly audition: { readonly direction: "send"; readonly kind: "request"; readonly peer: "gouvernement"; readonly rpc: "/loi.Gouvernement/Audition"; readonly message: typeof AuditionRequestSchema; readonly next: 8 };
   };
   5: {
-    readonly exceptionResponse: { readonly direction: "send"; readonly peer: "depute"; readonly rpc: "/loi.Assemblee/Exception"; readonly message: typeof VoteExceptionSchema; readonly next: 9 };
+    readonly exceptionResponse: { readonly direction: "send"; readonly kind: "response"; readonly peer: "depute"; readonly rpc: "/loi.Assemblee/Exception"; readonly message: typeof VoteExceptionSchema; readonly next: 9 };
   };
   6: {
-    readonly texteResponse: { readonly direction: "send"; readonly peer: "depute"; readonly rpc: "/loi.Assemblee/Texte"; readonly message: typeof VoteSchema; readonly next: 10 };
+    readonly texteResponse: { readonly direction: "send"; readonly kind: "response"; readonly peer: "depute"; readonly rpc: "/loi.Assemblee/Texte"; readonly message: typeof VoteSchema; readonly next: 10 };
   };
   7: {
-    readonly amendementAccepte: { readonly direction: "receive"; readonly peer: "depute"; readonly rpc: "/loi.Assemblee/AmendementAccepte"; readonly message: typeof AmendementAccepteRequestSchema; readonly next: 1 };
-    readonly amendementRejete: { readonly direction: "receive"; readonly peer: "depute"; readonly rpc: "/loi.Assemblee/AmendementRejete"; readonly message: typeof AmendementRejeteRequestSchema; readonly next: 1 };
+    readonly amendementAccepte: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "depute"; readonly rpc: "/loi.Assemblee/AmendementAccepte"; readonly message: typeof AmendementAccepteRequestSchema; readonly next: 1 };
+    readonly amendementRejete: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "depute"; readonly rpc: "/loi.Assemblee/AmendementRejete"; readonly message: typeof AmendementRejeteRequestSchema; readonly next: 1 };
   };
   8: {
-    readonly auditionResponse: { readonly direction: "receive"; readonly peer: "gouvernement"; readonly rpc: "/loi.Gouvernement/Audition"; readonly message: typeof ReponseSchema; readonly next: 11 };
+    readonly auditionResponse: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "gouvernement"; readonly rpc: "/loi.Gouvernement/Audition"; readonly message: typeof ReponseSchema; readonly next: 11 };
   };
   9: {
-    readonly exceptionAcceptee: { readonly direction: "receive"; readonly peer: "depute"; readonly rpc: "/loi.Assemblee/ExceptionAcceptee"; readonly message: typeof ExceptionAccepteeRequestSchema; readonly next: 12 };
-    readonly exceptionRejetee: { readonly direction: "receive"; readonly peer: "depute"; readonly rpc: "/loi.Assemblee/ExceptionRejetee"; readonly message: typeof ExceptionRejeteeRequestSchema; readonly next: 1 };
+    readonly exceptionAcceptee: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "depute"; readonly rpc: "/loi.Assemblee/ExceptionAcceptee"; readonly message: typeof ExceptionAccepteeRequestSchema; readonly next: 12 };
+    readonly exceptionRejetee: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "depute"; readonly rpc: "/loi.Assemblee/ExceptionRejetee"; readonly message: typeof ExceptionRejeteeRequestSchema; readonly next: 1 };
   };
   10: {
-    readonly approuve: { readonly direction: "receive"; readonly peer: "depute"; readonly rpc: "/loi.Assemblee/Approuve"; readonly message: typeof ApprouveRequestSchema; readonly next: 13 };
-    readonly rejete: { readonly direction: "receive"; readonly peer: "depute"; readonly rpc: "/loi.Assemblee/Rejete"; readonly message: typeof RejeteRequestSchema; readonly next: 12 };
+    readonly approuve: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "depute"; readonly rpc: "/loi.Assemblee/Approuve"; readonly message: typeof ApprouveRequestSchema; readonly next: 13 };
+    readonly rejete: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "depute"; readonly rpc: "/loi.Assemblee/Rejete"; readonly message: typeof RejeteRequestSchema; readonly next: 12 };
   };
   11: {
-    readonly auditionGouvResponse: { readonly direction: "send"; readonly peer: "depute"; readonly rpc: "/loi.Assemblee/AuditionGouv"; readonly message: typeof ParoleSchema; readonly next: 2 };
+    readonly auditionGouvResponse: { readonly direction: "send"; readonly kind: "response"; readonly peer: "depute"; readonly rpc: "/loi.Assemblee/AuditionGouv"; readonly message: typeof ParoleSchema; readonly next: 2 };
   };
   12: {
-    readonly echec: { readonly direction: "send"; readonly peer: "gouvernement"; readonly rpc: "/loi.Gouvernement/Echec"; readonly message: typeof EchecRequestSchema; readonly next: 14 };
+    readonly echec: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "gouvernement"; readonly rpc: "/loi.Gouvernement/Echec"; readonly message: typeof EchecRequestSchema; readonly next: 14 };
   };
   13: {
-    readonly texteFinal: { readonly direction: "send"; readonly peer: "gouvernement"; readonly rpc: "/loi.Gouvernement/TexteFinal"; readonly message: typeof TexteFinalRequestSchema; readonly next: 14 };
+    readonly texteFinal: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "gouvernement"; readonly rpc: "/loi.Gouvernement/TexteFinal"; readonly message: typeof TexteFinalRequestSchema; readonly next: 14 };
   };
   14: { readonly final: true };
-}
+};
+
+/**
+ * Role assemblee of session Loi: pass it to a SessionRuntime to play the role.
+ */
+export const LoiAssemblee = defineRole<LoiAssembleeMachine>(LoiSession, "assemblee", file_loi_loi);
 
 /**
  * Role depute of session Loi: each local state (starting at 0) with the moves it allows.
  */
-export interface LoiDeputeMachine {
+export type LoiDeputeMachine = {
   0: {
-    readonly debutSeance: { readonly direction: "receive"; readonly peer: "assemblee"; readonly rpc: "/loi.Depute/DebutSeance"; readonly message: typeof DebutSeanceRequestSchema; readonly next: 1 };
+    readonly debutSeance: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "assemblee"; readonly rpc: "/loi.Depute/DebutSeance"; readonly message: typeof DebutSeanceRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly amendement: { readonly direction: "send"; readonly peer: "assemblee"; readonly rpc: "/loi.Assemblee/Amendement"; readonly message: typeof AmendementRequestSchema; readonly next: 2 };
-    readonly auditionGouv: { readonly direction: "send"; readonly peer: "assemblee"; readonly rpc: "/loi.Assemblee/AuditionGouv"; readonly message: typeof AuditionGouvRequestSchema; readonly next: 3 };
-    readonly exception: { readonly direction: "send"; readonly peer: "assemblee"; readonly rpc: "/loi.Assemblee/Exception"; readonly message: typeof ExceptionRequestSchema; readonly next: 4 };
-    readonly texte: { readonly direction: "send"; readonly peer: "assemblee"; readonly rpc: "/loi.Assemblee/Texte"; readonly message: typeof TexteRequestSchema; readonly next: 5 };
+    readonly amendement: { readonly direction: "send"; readonly kind: "request"; readonly peer: "assemblee"; readonly rpc: "/loi.Assemblee/Amendement"; readonly message: typeof AmendementRequestSchema; readonly next: 2 };
+    readonly auditionGouv: { readonly direction: "send"; readonly kind: "request"; readonly peer: "assemblee"; readonly rpc: "/loi.Assemblee/AuditionGouv"; readonly message: typeof AuditionGouvRequestSchema; readonly next: 3 };
+    readonly exception: { readonly direction: "send"; readonly kind: "request"; readonly peer: "assemblee"; readonly rpc: "/loi.Assemblee/Exception"; readonly message: typeof ExceptionRequestSchema; readonly next: 4 };
+    readonly texte: { readonly direction: "send"; readonly kind: "request"; readonly peer: "assemblee"; readonly rpc: "/loi.Assemblee/Texte"; readonly message: typeof TexteRequestSchema; readonly next: 5 };
   };
   2: {
-    readonly amendementResponse: { readonly direction: "receive"; readonly peer: "assemblee"; readonly rpc: "/loi.Assemblee/Amendement"; readonly message: typeof VoteAmendementSchema; readonly next: 6 };
+    readonly amendementResponse: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "assemblee"; readonly rpc: "/loi.Assemblee/Amendement"; readonly message: typeof VoteAmendementSchema; readonly next: 6 };
   };
   3: {
-    readonly auditionGouvResponse: { readonly direction: "receive"; readonly peer: "assemblee"; readonly rpc: "/loi.Assemblee/AuditionGouv"; readonly message: typeof ParoleSchema; readonly next: 1 };
+    readonly auditionGouvResponse: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "assemblee"; readonly rpc: "/loi.Assemblee/AuditionGouv"; readonly message: typeof ParoleSchema; readonly next: 1 };
   };
   4: {
-    readonly exceptionResponse: { readonly direction: "receive"; readonly peer: "assemblee"; readonly rpc: "/loi.Assemblee/Exception"; readonly message: typeof VoteExceptionSchema; readonly next: 7 };
+    readonly exceptionResponse: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "assemblee"; readonly rpc: "/loi.Assemblee/Exception"; readonly message: typeof VoteExceptionSchema; readonly next: 7 };
   };
   5: {
-    readonly texteResponse: { readonly direction: "receive"; readonly peer: "assemblee"; readonly rpc: "/loi.Assemblee/Texte"; readonly message: typeof VoteSchema; readonly next: 8 };
+    readonly texteResponse: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "assemblee"; readonly rpc: "/loi.Assemblee/Texte"; readonly message: typeof VoteSchema; readonly next: 8 };
   };
   6: {
-    readonly amendementAccepte: { readonly direction: "send"; readonly peer: "assemblee"; readonly rpc: "/loi.Assemblee/AmendementAccepte"; readonly message: typeof AmendementAccepteRequestSchema; readonly next: 0 };
-    readonly amendementRejete: { readonly direction: "send"; readonly peer: "assemblee"; readonly rpc: "/loi.Assemblee/AmendementRejete"; readonly message: typeof AmendementRejeteRequestSchema; readonly next: 0 };
+    readonly amendementAccepte: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "assemblee"; readonly rpc: "/loi.Assemblee/AmendementAccepte"; readonly message: typeof AmendementAccepteRequestSchema; readonly next: 0 };
+    readonly amendementRejete: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "assemblee"; readonly rpc: "/loi.Assemblee/AmendementRejete"; readonly message: typeof AmendementRejeteRequestSchema; readonly next: 0 };
   };
   7: {
-    readonly exceptionAcceptee: { readonly direction: "send"; readonly peer: "assemblee"; readonly rpc: "/loi.Assemblee/ExceptionAcceptee"; readonly message: typeof ExceptionAccepteeRequestSchema; readonly next: 9 };
-    readonly exceptionRejetee: { readonly direction: "send"; readonly peer: "assemblee"; readonly rpc: "/loi.Assemblee/ExceptionRejetee"; readonly message: typeof ExceptionRejeteeRequestSchema; readonly next: 0 };
+    readonly exceptionAcceptee: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "assemblee"; readonly rpc: "/loi.Assemblee/ExceptionAcceptee"; readonly message: typeof ExceptionAccepteeRequestSchema; readonly next: 9 };
+    readonly exceptionRejetee: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "assemblee"; readonly rpc: "/loi.Assemblee/ExceptionRejetee"; readonly message: typeof ExceptionRejeteeRequestSchema; readonly next: 0 };
   };
   8: {
-    readonly approuve: { readonly direction: "send"; readonly peer: "assemblee"; readonly rpc: "/loi.Assemblee/Approuve"; readonly message: typeof ApprouveRequestSchema; readonly next: 9 };
-    readonly rejete: { readonly direction: "send"; readonly peer: "assemblee"; readonly rpc: "/loi.Assemblee/Rejete"; readonly message: typeof RejeteRequestSchema; readonly next: 9 };
+    readonly approuve: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "assemblee"; readonly rpc: "/loi.Assemblee/Approuve"; readonly message: typeof ApprouveRequestSchema; readonly next: 9 };
+    readonly rejete: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "assemblee"; readonly rpc: "/loi.Assemblee/Rejete"; readonly message: typeof RejeteRequestSchema; readonly next: 9 };
   };
   9: { readonly final: true };
-}
+};
+
+/**
+ * Role depute of session Loi: pass it to a SessionRuntime to play the role.
+ */
+export const LoiDepute = defineRole<LoiDeputeMachine>(LoiSession, "depute", file_loi_loi);
 

@@ -8,7 +8,9 @@
 /* eslint-disable */
 
 import type { SessionDescriptor } from "secsession";
+import { defineRole } from "secsession";
 import type { AuditRequestSchema, DetailsRequestSchema, DetailsResponseSchema, ForwardRequestSchema, ReplyRequestSchema, RequestRequestSchema } from "./proxy_pb.js";
+import { file_proxy_proxy } from "./proxy_pb.js";
 
 /**
  * The compiled descriptor of session Proxy (session code 52ec50595859521ba0465f21bba22287c53466353099945da498da2e30957d85).
@@ -105,55 +107,70 @@ export type ProxyRole = "c" | "p" | "w";
 /**
  * Role c of session Proxy: each local state (starting at 0) with the moves it allows.
  */
-export interface ProxyCMachine {
+export type ProxyCMachine = {
   0: {
-    readonly request: { readonly direction: "send"; readonly peer: "p"; readonly rpc: "/proxy.Proxy/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
+    readonly request: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "p"; readonly rpc: "/proxy.Proxy/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly reply: { readonly direction: "receive"; readonly peer: "w"; readonly rpc: "/proxy.Client/Reply"; readonly message: typeof ReplyRequestSchema; readonly next: 2 };
+    readonly reply: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "w"; readonly rpc: "/proxy.Client/Reply"; readonly message: typeof ReplyRequestSchema; readonly next: 2 };
   };
   2: { readonly final: true };
-}
+};
+
+/**
+ * Role c of session Proxy: pass it to a SessionRuntime to play the role.
+ */
+export const ProxyC = defineRole<ProxyCMachine>(ProxySession, "c", file_proxy_proxy);
 
 /**
  * Role p of session Proxy: each local state (starting at 0) with the moves it allows.
  */
-export interface ProxyPMachine {
+export type ProxyPMachine = {
   0: {
-    readonly request: { readonly direction: "receive"; readonly peer: "c"; readonly rpc: "/proxy.Proxy/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
+    readonly request: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "c"; readonly rpc: "/proxy.Proxy/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly audit: { readonly direction: "send"; readonly peer: "w"; readonly rpc: "/proxy.Worker/Audit"; readonly message: typeof AuditRequestSchema; readonly next: 2 };
-    readonly forward: { readonly direction: "send"; readonly peer: "w"; readonly rpc: "/proxy.Worker/Forward"; readonly message: typeof ForwardRequestSchema; readonly next: 2 };
+    readonly audit: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "w"; readonly rpc: "/proxy.Worker/Audit"; readonly message: typeof AuditRequestSchema; readonly next: 2 };
+    readonly forward: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "w"; readonly rpc: "/proxy.Worker/Forward"; readonly message: typeof ForwardRequestSchema; readonly next: 2 };
   };
   2: {
-    readonly details: { readonly direction: "receive"; readonly peer: "w"; readonly rpc: "/proxy.Proxy/Details"; readonly message: typeof DetailsRequestSchema; readonly next: 3 };
+    readonly details: { readonly direction: "receive"; readonly kind: "request"; readonly peer: "w"; readonly rpc: "/proxy.Proxy/Details"; readonly message: typeof DetailsRequestSchema; readonly next: 3 };
   };
   3: {
-    readonly detailsResume: { readonly direction: "send"; readonly peer: "w"; readonly rpc: "/proxy.Proxy/Details"; readonly message: typeof DetailsResponseSchema; readonly next: 4 };
-    readonly detailsRetry: { readonly direction: "send"; readonly peer: "w"; readonly rpc: "/proxy.Proxy/Details"; readonly message: typeof DetailsResponseSchema; readonly next: 2 };
+    readonly detailsResume: { readonly direction: "send"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/proxy.Proxy/Details"; readonly message: typeof DetailsResponseSchema; readonly next: 4 };
+    readonly detailsRetry: { readonly direction: "send"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/proxy.Proxy/Details"; readonly message: typeof DetailsResponseSchema; readonly next: 2 };
   };
   4: { readonly final: true };
-}
+};
+
+/**
+ * Role p of session Proxy: pass it to a SessionRuntime to play the role.
+ */
+export const ProxyP = defineRole<ProxyPMachine>(ProxySession, "p", file_proxy_proxy);
 
 /**
  * Role w of session Proxy: each local state (starting at 0) with the moves it allows.
  */
-export interface ProxyWMachine {
+export type ProxyWMachine = {
   0: {
-    readonly audit: { readonly direction: "receive"; readonly peer: "p"; readonly rpc: "/proxy.Worker/Audit"; readonly message: typeof AuditRequestSchema; readonly next: 1 };
-    readonly forward: { readonly direction: "receive"; readonly peer: "p"; readonly rpc: "/proxy.Worker/Forward"; readonly message: typeof ForwardRequestSchema; readonly next: 1 };
+    readonly audit: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "p"; readonly rpc: "/proxy.Worker/Audit"; readonly message: typeof AuditRequestSchema; readonly next: 1 };
+    readonly forward: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "p"; readonly rpc: "/proxy.Worker/Forward"; readonly message: typeof ForwardRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly details: { readonly direction: "send"; readonly peer: "p"; readonly rpc: "/proxy.Proxy/Details"; readonly message: typeof DetailsRequestSchema; readonly next: 2 };
+    readonly details: { readonly direction: "send"; readonly kind: "request"; readonly peer: "p"; readonly rpc: "/proxy.Proxy/Details"; readonly message: typeof DetailsRequestSchema; readonly next: 2 };
   };
   2: {
-    readonly detailsResume: { readonly direction: "receive"; readonly peer: "p"; readonly rpc: "/proxy.Proxy/Details"; readonly message: typeof DetailsResponseSchema; readonly next: 3 };
-    readonly detailsRetry: { readonly direction: "receive"; readonly peer: "p"; readonly rpc: "/proxy.Proxy/Details"; readonly message: typeof DetailsResponseSchema; readonly next: 1 };
+    readonly detailsResume: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "p"; readonly rpc: "/proxy.Proxy/Details"; readonly message: typeof DetailsResponseSchema; readonly next: 3 };
+    readonly detailsRetry: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "p"; readonly rpc: "/proxy.Proxy/Details"; readonly message: typeof DetailsResponseSchema; readonly next: 1 };
   };
   3: {
-    readonly reply: { readonly direction: "send"; readonly peer: "c"; readonly rpc: "/proxy.Client/Reply"; readonly message: typeof ReplyRequestSchema; readonly next: 4 };
+    readonly reply: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "c"; readonly rpc: "/proxy.Client/Reply"; readonly message: typeof ReplyRequestSchema; readonly next: 4 };
   };
   4: { readonly final: true };
-}
+};
+
+/**
+ * Role w of session Proxy: pass it to a SessionRuntime to play the role.
+ */
+export const ProxyW = defineRole<ProxyWMachine>(ProxySession, "w", file_proxy_proxy);
 

@@ -6,7 +6,9 @@
 /* eslint-disable */
 
 import type { SessionDescriptor } from "secsession";
+import { defineRole } from "secsession";
 import type { ReplySchema, RequestRequestSchema } from "./rpc_pb.js";
+import { file_rpc_rpc } from "./rpc_pb.js";
 
 /**
  * The compiled descriptor of session Rpc (session code 99213e9112f9f866bc80e6575621ce244b4b4265412e03e3189f4feaac07bd69).
@@ -70,26 +72,36 @@ export type RpcRole = "c" | "w";
 /**
  * Role c of session Rpc: each local state (starting at 0) with the moves it allows.
  */
-export interface RpcCMachine {
+export type RpcCMachine = {
   0: {
-    readonly request: { readonly direction: "send"; readonly peer: "w"; readonly rpc: "/rpc.Worker/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
+    readonly request: { readonly direction: "send"; readonly kind: "request"; readonly peer: "w"; readonly rpc: "/rpc.Worker/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly requestResponse: { readonly direction: "receive"; readonly peer: "w"; readonly rpc: "/rpc.Worker/Request"; readonly message: typeof ReplySchema; readonly next: 2 };
+    readonly requestResponse: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/rpc.Worker/Request"; readonly message: typeof ReplySchema; readonly next: 2 };
   };
   2: { readonly final: true };
-}
+};
+
+/**
+ * Role c of session Rpc: pass it to a SessionRuntime to play the role.
+ */
+export const RpcC = defineRole<RpcCMachine>(RpcSession, "c", file_rpc_rpc);
 
 /**
  * Role w of session Rpc: each local state (starting at 0) with the moves it allows.
  */
-export interface RpcWMachine {
+export type RpcWMachine = {
   0: {
-    readonly request: { readonly direction: "receive"; readonly peer: "c"; readonly rpc: "/rpc.Worker/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
+    readonly request: { readonly direction: "receive"; readonly kind: "request"; readonly peer: "c"; readonly rpc: "/rpc.Worker/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly requestResponse: { readonly direction: "send"; readonly peer: "c"; readonly rpc: "/rpc.Worker/Request"; readonly message: typeof ReplySchema; readonly next: 2 };
+    readonly requestResponse: { readonly direction: "send"; readonly kind: "response"; readonly peer: "c"; readonly rpc: "/rpc.Worker/Request"; readonly message: typeof ReplySchema; readonly next: 2 };
   };
   2: { readonly final: true };
-}
+};
+
+/**
+ * Role w of session Rpc: pass it to a SessionRuntime to play the role.
+ */
+export const RpcW = defineRole<RpcWMachine>(RpcSession, "w", file_rpc_rpc);
 

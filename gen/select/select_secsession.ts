@@ -8,7 +8,9 @@
 /* eslint-disable */
 
 import type { SessionDescriptor } from "secsession";
+import { defineRole } from "secsession";
 import type { ForwardRequestSchema, QueryRequestSchema, ReplyRequestSchema } from "./select_pb.js";
+import { file_select_select } from "./select_pb.js";
 
 /**
  * The compiled descriptor of session Select (session code 2021c53add162ac072642fbf869798b7d65eeca6c4954d85f42eeaf235933355).
@@ -87,39 +89,54 @@ export type SelectRole = "c" | "p" | "w";
 /**
  * Role c of session Select: each local state (starting at 0) with the moves it allows.
  */
-export interface SelectCMachine {
+export type SelectCMachine = {
   0: {
-    readonly query: { readonly direction: "send"; readonly peer: "p"; readonly rpc: "/select.Portal/Query"; readonly message: typeof QueryRequestSchema; readonly next: 1 };
+    readonly query: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "p"; readonly rpc: "/select.Portal/Query"; readonly message: typeof QueryRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly reply: { readonly direction: "receive"; readonly peer: "w"; readonly rpc: "/select.Client/Reply"; readonly message: typeof ReplyRequestSchema; readonly next: 2 };
+    readonly reply: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "w"; readonly rpc: "/select.Client/Reply"; readonly message: typeof ReplyRequestSchema; readonly next: 2 };
   };
   2: { readonly final: true };
-}
+};
+
+/**
+ * Role c of session Select: pass it to a SessionRuntime to play the role.
+ */
+export const SelectC = defineRole<SelectCMachine>(SelectSession, "c", file_select_select);
 
 /**
  * Role p of session Select: each local state (starting at 0) with the moves it allows.
  */
-export interface SelectPMachine {
+export type SelectPMachine = {
   0: {
-    readonly query: { readonly direction: "receive"; readonly peer: "c"; readonly rpc: "/select.Portal/Query"; readonly message: typeof QueryRequestSchema; readonly next: 1 };
+    readonly query: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "c"; readonly rpc: "/select.Portal/Query"; readonly message: typeof QueryRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly forward: { readonly direction: "send"; readonly peer: "w"; readonly rpc: "/select.Server/Forward"; readonly message: typeof ForwardRequestSchema; readonly next: 2 };
+    readonly forward: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "w"; readonly rpc: "/select.Server/Forward"; readonly message: typeof ForwardRequestSchema; readonly next: 2 };
   };
   2: { readonly final: true };
-}
+};
+
+/**
+ * Role p of session Select: pass it to a SessionRuntime to play the role.
+ */
+export const SelectP = defineRole<SelectPMachine>(SelectSession, "p", file_select_select);
 
 /**
  * Role w of session Select: each local state (starting at 0) with the moves it allows.
  */
-export interface SelectWMachine {
+export type SelectWMachine = {
   0: {
-    readonly forward: { readonly direction: "receive"; readonly peer: "p"; readonly rpc: "/select.Server/Forward"; readonly message: typeof ForwardRequestSchema; readonly next: 1 };
+    readonly forward: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "p"; readonly rpc: "/select.Server/Forward"; readonly message: typeof ForwardRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly reply: { readonly direction: "send"; readonly peer: "c"; readonly rpc: "/select.Client/Reply"; readonly message: typeof ReplyRequestSchema; readonly next: 2 };
+    readonly reply: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "c"; readonly rpc: "/select.Client/Reply"; readonly message: typeof ReplyRequestSchema; readonly next: 2 };
   };
   2: { readonly final: true };
-}
+};
+
+/**
+ * Role w of session Select: pass it to a SessionRuntime to play the role.
+ */
+export const SelectW = defineRole<SelectWMachine>(SelectSession, "w", file_select_select);
 

@@ -8,7 +8,9 @@
 /* eslint-disable */
 
 import type { SessionDescriptor } from "secsession";
+import { defineRole } from "secsession";
 import type { AbortRequestSchema, AcceptRequestSchema, ChangeRequestSchema, ConfirmRequestSchema, ContractRequestSchema, OfferRequestSchema, RejectRequestSchema, RequestRequestSchema } from "./shopping_pb.js";
+import { file_shopping_shopping } from "./shopping_pb.js";
 
 /**
  * The compiled descriptor of session Shopping (session code fe4f4cd6509baa86ec35492e86007cab004a50698035800280244a6fa43fac73).
@@ -110,59 +112,74 @@ export type ShoppingRole = "c" | "o" | "w";
 /**
  * Role c of session Shopping: each local state (starting at 0) with the moves it allows.
  */
-export interface ShoppingCMachine {
+export type ShoppingCMachine = {
   0: {
-    readonly request: { readonly direction: "send"; readonly peer: "o"; readonly rpc: "/shopping.OrderOffice/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
+    readonly request: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "o"; readonly rpc: "/shopping.OrderOffice/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly offer: { readonly direction: "receive"; readonly peer: "w"; readonly rpc: "/shopping.Customer/Offer"; readonly message: typeof OfferRequestSchema; readonly next: 2 };
-    readonly reject: { readonly direction: "receive"; readonly peer: "w"; readonly rpc: "/shopping.Customer/Reject"; readonly message: typeof RejectRequestSchema; readonly next: 3 };
+    readonly offer: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "w"; readonly rpc: "/shopping.Customer/Offer"; readonly message: typeof OfferRequestSchema; readonly next: 2 };
+    readonly reject: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "w"; readonly rpc: "/shopping.Customer/Reject"; readonly message: typeof RejectRequestSchema; readonly next: 3 };
   };
   2: {
-    readonly accept: { readonly direction: "send"; readonly peer: "w"; readonly rpc: "/shopping.Warehouse/Accept"; readonly message: typeof AcceptRequestSchema; readonly next: 4 };
-    readonly change: { readonly direction: "send"; readonly peer: "w"; readonly rpc: "/shopping.Warehouse/Change"; readonly message: typeof ChangeRequestSchema; readonly next: 1 };
+    readonly accept: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "w"; readonly rpc: "/shopping.Warehouse/Accept"; readonly message: typeof AcceptRequestSchema; readonly next: 4 };
+    readonly change: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "w"; readonly rpc: "/shopping.Warehouse/Change"; readonly message: typeof ChangeRequestSchema; readonly next: 1 };
   };
   3: {
-    readonly abort: { readonly direction: "send"; readonly peer: "o"; readonly rpc: "/shopping.OrderOffice/Abort"; readonly message: typeof AbortRequestSchema; readonly next: 4 };
+    readonly abort: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "o"; readonly rpc: "/shopping.OrderOffice/Abort"; readonly message: typeof AbortRequestSchema; readonly next: 4 };
   };
   4: { readonly final: true };
-}
+};
+
+/**
+ * Role c of session Shopping: pass it to a SessionRuntime to play the role.
+ */
+export const ShoppingC = defineRole<ShoppingCMachine>(ShoppingSession, "c", file_shopping_shopping);
 
 /**
  * Role o of session Shopping: each local state (starting at 0) with the moves it allows.
  */
-export interface ShoppingOMachine {
+export type ShoppingOMachine = {
   0: {
-    readonly request: { readonly direction: "receive"; readonly peer: "c"; readonly rpc: "/shopping.OrderOffice/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
+    readonly request: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "c"; readonly rpc: "/shopping.OrderOffice/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly contract: { readonly direction: "send"; readonly peer: "w"; readonly rpc: "/shopping.Warehouse/Contract"; readonly message: typeof ContractRequestSchema; readonly next: 2 };
+    readonly contract: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "w"; readonly rpc: "/shopping.Warehouse/Contract"; readonly message: typeof ContractRequestSchema; readonly next: 2 };
   };
   2: {
-    readonly abort: { readonly direction: "receive"; readonly peer: "c"; readonly rpc: "/shopping.OrderOffice/Abort"; readonly message: typeof AbortRequestSchema; readonly next: 3 };
-    readonly confirm: { readonly direction: "receive"; readonly peer: "w"; readonly rpc: "/shopping.OrderOffice/Confirm"; readonly message: typeof ConfirmRequestSchema; readonly next: 3 };
+    readonly abort: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "c"; readonly rpc: "/shopping.OrderOffice/Abort"; readonly message: typeof AbortRequestSchema; readonly next: 3 };
+    readonly confirm: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "w"; readonly rpc: "/shopping.OrderOffice/Confirm"; readonly message: typeof ConfirmRequestSchema; readonly next: 3 };
   };
   3: { readonly final: true };
-}
+};
+
+/**
+ * Role o of session Shopping: pass it to a SessionRuntime to play the role.
+ */
+export const ShoppingO = defineRole<ShoppingOMachine>(ShoppingSession, "o", file_shopping_shopping);
 
 /**
  * Role w of session Shopping: each local state (starting at 0) with the moves it allows.
  */
-export interface ShoppingWMachine {
+export type ShoppingWMachine = {
   0: {
-    readonly contract: { readonly direction: "receive"; readonly peer: "o"; readonly rpc: "/shopping.Warehouse/Contract"; readonly message: typeof ContractRequestSchema; readonly next: 1 };
+    readonly contract: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "o"; readonly rpc: "/shopping.Warehouse/Contract"; readonly message: typeof ContractRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly offer: { readonly direction: "send"; readonly peer: "c"; readonly rpc: "/shopping.Customer/Offer"; readonly message: typeof OfferRequestSchema; readonly next: 2 };
-    readonly reject: { readonly direction: "send"; readonly peer: "c"; readonly rpc: "/shopping.Customer/Reject"; readonly message: typeof RejectRequestSchema; readonly next: 3 };
+    readonly offer: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "c"; readonly rpc: "/shopping.Customer/Offer"; readonly message: typeof OfferRequestSchema; readonly next: 2 };
+    readonly reject: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "c"; readonly rpc: "/shopping.Customer/Reject"; readonly message: typeof RejectRequestSchema; readonly next: 3 };
   };
   2: {
-    readonly accept: { readonly direction: "receive"; readonly peer: "c"; readonly rpc: "/shopping.Warehouse/Accept"; readonly message: typeof AcceptRequestSchema; readonly next: 4 };
-    readonly change: { readonly direction: "receive"; readonly peer: "c"; readonly rpc: "/shopping.Warehouse/Change"; readonly message: typeof ChangeRequestSchema; readonly next: 1 };
+    readonly accept: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "c"; readonly rpc: "/shopping.Warehouse/Accept"; readonly message: typeof AcceptRequestSchema; readonly next: 4 };
+    readonly change: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "c"; readonly rpc: "/shopping.Warehouse/Change"; readonly message: typeof ChangeRequestSchema; readonly next: 1 };
   };
   3: { readonly final: true };
   4: {
-    readonly confirm: { readonly direction: "send"; readonly peer: "o"; readonly rpc: "/shopping.OrderOffice/Confirm"; readonly message: typeof ConfirmRequestSchema; readonly next: 3 };
+    readonly confirm: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "o"; readonly rpc: "/shopping.OrderOffice/Confirm"; readonly message: typeof ConfirmRequestSchema; readonly next: 3 };
   };
-}
+};
+
+/**
+ * Role w of session Shopping: pass it to a SessionRuntime to play the role.
+ */
+export const ShoppingW = defineRole<ShoppingWMachine>(ShoppingSession, "w", file_shopping_shopping);
 

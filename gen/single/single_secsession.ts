@@ -6,7 +6,9 @@
 /* eslint-disable */
 
 import type { SessionDescriptor } from "secsession";
+import { defineRole } from "secsession";
 import type { RequestRequestSchema } from "./single_pb.js";
+import { file_single_single } from "./single_pb.js";
 
 /**
  * The compiled descriptor of session Single (session code 353fb8a0be2b09b445e7eddefb404d4d389a77a0330c648a59fecce867114245).
@@ -64,20 +66,30 @@ export type SingleRole = "c" | "w";
 /**
  * Role c of session Single: each local state (starting at 0) with the moves it allows.
  */
-export interface SingleCMachine {
+export type SingleCMachine = {
   0: {
-    readonly request: { readonly direction: "send"; readonly peer: "w"; readonly rpc: "/single.Worker/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
+    readonly request: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "w"; readonly rpc: "/single.Worker/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
   };
   1: { readonly final: true };
-}
+};
+
+/**
+ * Role c of session Single: pass it to a SessionRuntime to play the role.
+ */
+export const SingleC = defineRole<SingleCMachine>(SingleSession, "c", file_single_single);
 
 /**
  * Role w of session Single: each local state (starting at 0) with the moves it allows.
  */
-export interface SingleWMachine {
+export type SingleWMachine = {
   0: {
-    readonly request: { readonly direction: "receive"; readonly peer: "c"; readonly rpc: "/single.Worker/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
+    readonly request: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "c"; readonly rpc: "/single.Worker/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
   };
   1: { readonly final: true };
-}
+};
+
+/**
+ * Role w of session Single: pass it to a SessionRuntime to play the role.
+ */
+export const SingleW = defineRole<SingleWMachine>(SingleSession, "w", file_single_single);
 

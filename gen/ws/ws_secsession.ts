@@ -6,7 +6,9 @@
 /* eslint-disable */
 
 import type { SessionDescriptor } from "secsession";
+import { defineRole } from "secsession";
 import type { RequestRequestSchema, RequestResponseSchema } from "./ws_pb.js";
+import { file_ws_ws } from "./ws_pb.js";
 
 /**
  * The compiled descriptor of session Ws (session code 85abe5b4859357a3591a7d7fa3a5a3dd30edde891f38b0c8b03aaeeda8693091).
@@ -73,28 +75,38 @@ export type WsRole = "c" | "w";
 /**
  * Role c of session Ws: each local state (starting at 0) with the moves it allows.
  */
-export interface WsCMachine {
+export type WsCMachine = {
   0: {
-    readonly request: { readonly direction: "send"; readonly peer: "w"; readonly rpc: "/ws.Worker/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
+    readonly request: { readonly direction: "send"; readonly kind: "request"; readonly peer: "w"; readonly rpc: "/ws.Worker/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly requestFault: { readonly direction: "receive"; readonly peer: "w"; readonly rpc: "/ws.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly next: 2 };
-    readonly requestReply: { readonly direction: "receive"; readonly peer: "w"; readonly rpc: "/ws.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly next: 2 };
+    readonly requestFault: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/ws.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly next: 2 };
+    readonly requestReply: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/ws.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly next: 2 };
   };
   2: { readonly final: true };
-}
+};
+
+/**
+ * Role c of session Ws: pass it to a SessionRuntime to play the role.
+ */
+export const WsC = defineRole<WsCMachine>(WsSession, "c", file_ws_ws);
 
 /**
  * Role w of session Ws: each local state (starting at 0) with the moves it allows.
  */
-export interface WsWMachine {
+export type WsWMachine = {
   0: {
-    readonly request: { readonly direction: "receive"; readonly peer: "c"; readonly rpc: "/ws.Worker/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
+    readonly request: { readonly direction: "receive"; readonly kind: "request"; readonly peer: "c"; readonly rpc: "/ws.Worker/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly requestFault: { readonly direction: "send"; readonly peer: "c"; readonly rpc: "/ws.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly next: 2 };
-    readonly requestReply: { readonly direction: "send"; readonly peer: "c"; readonly rpc: "/ws.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly next: 2 };
+    readonly requestFault: { readonly direction: "send"; readonly kind: "response"; readonly peer: "c"; readonly rpc: "/ws.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly next: 2 };
+    readonly requestReply: { readonly direction: "send"; readonly kind: "response"; readonly peer: "c"; readonly rpc: "/ws.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly next: 2 };
   };
   2: { readonly final: true };
-}
+};
+
+/**
+ * Role w of session Ws: pass it to a SessionRuntime to play the role.
+ */
+export const WsW = defineRole<WsWMachine>(WsSession, "w", file_ws_ws);
 

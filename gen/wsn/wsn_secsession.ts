@@ -7,7 +7,9 @@
 /* eslint-disable */
 
 import type { SessionDescriptor } from "secsession";
+import { defineRole } from "secsession";
 import type { ExtraRequestSchema, ExtraResponseSchema, RequestRequestSchema, RequestResponseSchema } from "./wsn_pb.js";
+import { file_wsn_wsn } from "./wsn_pb.js";
 
 /**
  * The compiled descriptor of session Wsn (session code f3738d99d9557dea38161480d9e1004a4686c155561373a9b5e1d81c01b626a9).
@@ -89,42 +91,52 @@ export type WsnRole = "c" | "w";
 /**
  * Role c of session Wsn: each local state (starting at 0) with the moves it allows.
  */
-export interface WsnCMachine {
+export type WsnCMachine = {
   0: {
-    readonly request: { readonly direction: "send"; readonly peer: "w"; readonly rpc: "/wsn.Worker/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
+    readonly request: { readonly direction: "send"; readonly kind: "request"; readonly peer: "w"; readonly rpc: "/wsn.Worker/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly requestFault: { readonly direction: "receive"; readonly peer: "w"; readonly rpc: "/wsn.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly next: 2 };
-    readonly requestReply: { readonly direction: "receive"; readonly peer: "w"; readonly rpc: "/wsn.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly next: 3 };
+    readonly requestFault: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/wsn.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly next: 2 };
+    readonly requestReply: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/wsn.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly next: 3 };
   };
   2: { readonly final: true };
   3: {
-    readonly extra: { readonly direction: "send"; readonly peer: "w"; readonly rpc: "/wsn.Worker/Extra"; readonly message: typeof ExtraRequestSchema; readonly next: 4 };
+    readonly extra: { readonly direction: "send"; readonly kind: "request"; readonly peer: "w"; readonly rpc: "/wsn.Worker/Extra"; readonly message: typeof ExtraRequestSchema; readonly next: 4 };
   };
   4: {
-    readonly extraFault: { readonly direction: "receive"; readonly peer: "w"; readonly rpc: "/wsn.Worker/Extra"; readonly message: typeof ExtraResponseSchema; readonly next: 2 };
-    readonly extraReply: { readonly direction: "receive"; readonly peer: "w"; readonly rpc: "/wsn.Worker/Extra"; readonly message: typeof ExtraResponseSchema; readonly next: 3 };
+    readonly extraFault: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/wsn.Worker/Extra"; readonly message: typeof ExtraResponseSchema; readonly next: 2 };
+    readonly extraReply: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/wsn.Worker/Extra"; readonly message: typeof ExtraResponseSchema; readonly next: 3 };
   };
-}
+};
+
+/**
+ * Role c of session Wsn: pass it to a SessionRuntime to play the role.
+ */
+export const WsnC = defineRole<WsnCMachine>(WsnSession, "c", file_wsn_wsn);
 
 /**
  * Role w of session Wsn: each local state (starting at 0) with the moves it allows.
  */
-export interface WsnWMachine {
+export type WsnWMachine = {
   0: {
-    readonly request: { readonly direction: "receive"; readonly peer: "c"; readonly rpc: "/wsn.Worker/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
+    readonly request: { readonly direction: "receive"; readonly kind: "request"; readonly peer: "c"; readonly rpc: "/wsn.Worker/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly requestFault: { readonly direction: "send"; readonly peer: "c"; readonly rpc: "/wsn.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly next: 2 };
-    readonly requestReply: { readonly direction: "send"; readonly peer: "c"; readonly rpc: "/wsn.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly next: 3 };
+    readonly requestFault: { readonly direction: "send"; readonly kind: "response"; readonly peer: "c"; readonly rpc: "/wsn.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly next: 2 };
+    readonly requestReply: { readonly direction: "send"; readonly kind: "response"; readonly peer: "c"; readonly rpc: "/wsn.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly next: 3 };
   };
   2: { readonly final: true };
   3: {
-    readonly extra: { readonly direction: "receive"; readonly peer: "c"; readonly rpc: "/wsn.Worker/Extra"; readonly message: typeof ExtraRequestSchema; readonly next: 4 };
+    readonly extra: { readonly direction: "receive"; readonly kind: "request"; readonly peer: "c"; readonly rpc: "/wsn.Worker/Extra"; readonly message: typeof ExtraRequestSchema; readonly next: 4 };
   };
   4: {
-    readonly extraFault: { readonly direction: "send"; readonly peer: "c"; readonly rpc: "/wsn.Worker/Extra"; readonly message: typeof ExtraResponseSchema; readonly next: 2 };
-    readonly extraReply: { readonly direction: "send"; readonly peer: "c"; readonly rpc: "/wsn.Worker/Extra"; readonly message: typeof ExtraResponseSchema; readonly next: 3 };
+    readonly extraFault: { readonly direction: "send"; readonly kind: "response"; readonly peer: "c"; readonly rpc: "/wsn.Worker/Extra"; readonly message: typeof ExtraResponseSchema; readonly next: 2 };
+    readonly extraReply: { readonly direction: "send"; readonly kind: "response"; readonly peer: "c"; readonly rpc: "/wsn.Worker/Extra"; readonly message: typeof ExtraResponseSchema; readonly next: 3 };
   };
-}
+};
+
+/**
+ * Role w of session Wsn: pass it to a SessionRuntime to play the role.
+ */
+export const WsnW = defineRole<WsnWMachine>(WsnSession, "w", file_wsn_wsn);
 

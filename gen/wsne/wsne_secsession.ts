@@ -7,7 +7,9 @@
 /* eslint-disable */
 
 import type { SessionDescriptor } from "secsession";
+import { defineRole } from "secsession";
 import type { ExitRequestSchema, ExtraRequestSchema, ExtraResponseSchema, RequestRequestSchema, RequestResponseSchema } from "./wsne_pb.js";
+import { file_wsne_wsne } from "./wsne_pb.js";
 
 /**
  * The compiled descriptor of session Wsne (session code ad8ffd6687889f791c7bdde2e1ad1adae9f5b750e47c1e5c7a8ef1776a579bc4).
@@ -92,44 +94,54 @@ export type WsneRole = "c" | "w";
 /**
  * Role c of session Wsne: each local state (starting at 0) with the moves it allows.
  */
-export interface WsneCMachine {
+export type WsneCMachine = {
   0: {
-    readonly request: { readonly direction: "send"; readonly peer: "w"; readonly rpc: "/wsne.Worker/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
+    readonly request: { readonly direction: "send"; readonly kind: "request"; readonly peer: "w"; readonly rpc: "/wsne.Worker/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly requestFault: { readonly direction: "receive"; readonly peer: "w"; readonly rpc: "/wsne.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly next: 2 };
-    readonly requestReply: { readonly direction: "receive"; readonly peer: "w"; readonly rpc: "/wsne.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly next: 3 };
+    readonly requestFault: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/wsne.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly next: 2 };
+    readonly requestReply: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/wsne.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly next: 3 };
   };
   2: { readonly final: true };
   3: {
-    readonly exit: { readonly direction: "send"; readonly peer: "w"; readonly rpc: "/wsne.Worker/Exit"; readonly message: typeof ExitRequestSchema; readonly next: 2 };
-    readonly extra: { readonly direction: "send"; readonly peer: "w"; readonly rpc: "/wsne.Worker/Extra"; readonly message: typeof ExtraRequestSchema; readonly next: 4 };
+    readonly exit: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "w"; readonly rpc: "/wsne.Worker/Exit"; readonly message: typeof ExitRequestSchema; readonly next: 2 };
+    readonly extra: { readonly direction: "send"; readonly kind: "request"; readonly peer: "w"; readonly rpc: "/wsne.Worker/Extra"; readonly message: typeof ExtraRequestSchema; readonly next: 4 };
   };
   4: {
-    readonly extraFault: { readonly direction: "receive"; readonly peer: "w"; readonly rpc: "/wsne.Worker/Extra"; readonly message: typeof ExtraResponseSchema; readonly next: 2 };
-    readonly extraReply: { readonly direction: "receive"; readonly peer: "w"; readonly rpc: "/wsne.Worker/Extra"; readonly message: typeof ExtraResponseSchema; readonly next: 3 };
+    readonly extraFault: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/wsne.Worker/Extra"; readonly message: typeof ExtraResponseSchema; readonly next: 2 };
+    readonly extraReply: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/wsne.Worker/Extra"; readonly message: typeof ExtraResponseSchema; readonly next: 3 };
   };
-}
+};
+
+/**
+ * Role c of session Wsne: pass it to a SessionRuntime to play the role.
+ */
+export const WsneC = defineRole<WsneCMachine>(WsneSession, "c", file_wsne_wsne);
 
 /**
  * Role w of session Wsne: each local state (starting at 0) with the moves it allows.
  */
-export interface WsneWMachine {
+export type WsneWMachine = {
   0: {
-    readonly request: { readonly direction: "receive"; readonly peer: "c"; readonly rpc: "/wsne.Worker/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
+    readonly request: { readonly direction: "receive"; readonly kind: "request"; readonly peer: "c"; readonly rpc: "/wsne.Worker/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly requestFault: { readonly direction: "send"; readonly peer: "c"; readonly rpc: "/wsne.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly next: 2 };
-    readonly requestReply: { readonly direction: "send"; readonly peer: "c"; readonly rpc: "/wsne.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly next: 3 };
+    readonly requestFault: { readonly direction: "send"; readonly kind: "response"; readonly peer: "c"; readonly rpc: "/wsne.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly next: 2 };
+    readonly requestReply: { readonly direction: "send"; readonly kind: "response"; readonly peer: "c"; readonly rpc: "/wsne.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly next: 3 };
   };
   2: { readonly final: true };
   3: {
-    readonly exit: { readonly direction: "receive"; readonly peer: "c"; readonly rpc: "/wsne.Worker/Exit"; readonly message: typeof ExitRequestSchema; readonly next: 2 };
-    readonly extra: { readonly direction: "receive"; readonly peer: "c"; readonly rpc: "/wsne.Worker/Extra"; readonly message: typeof ExtraRequestSchema; readonly next: 4 };
+    readonly exit: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "c"; readonly rpc: "/wsne.Worker/Exit"; readonly message: typeof ExitRequestSchema; readonly next: 2 };
+    readonly extra: { readonly direction: "receive"; readonly kind: "request"; readonly peer: "c"; readonly rpc: "/wsne.Worker/Extra"; readonly message: typeof ExtraRequestSchema; readonly next: 4 };
   };
   4: {
-    readonly extraFault: { readonly direction: "send"; readonly peer: "c"; readonly rpc: "/wsne.Worker/Extra"; readonly message: typeof ExtraResponseSchema; readonly next: 2 };
-    readonly extraReply: { readonly direction: "send"; readonly peer: "c"; readonly rpc: "/wsne.Worker/Extra"; readonly message: typeof ExtraResponseSchema; readonly next: 3 };
+    readonly extraFault: { readonly direction: "send"; readonly kind: "response"; readonly peer: "c"; readonly rpc: "/wsne.Worker/Extra"; readonly message: typeof ExtraResponseSchema; readonly next: 2 };
+    readonly extraReply: { readonly direction: "send"; readonly kind: "response"; readonly peer: "c"; readonly rpc: "/wsne.Worker/Extra"; readonly message: typeof ExtraResponseSchema; readonly next: 3 };
   };
-}
+};
+
+/**
+ * Role w of session Wsne: pass it to a SessionRuntime to play the role.
+ */
+export const WsneW = defineRole<WsneWMachine>(WsneSession, "w", file_wsne_wsne);
 

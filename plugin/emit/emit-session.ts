@@ -28,7 +28,7 @@ export function emitSessions(
   for (const d of descriptors) {
     emitDescriptor(f, d, SessionDescriptorT);
     emitRoles(f, d);
-    for (const role of d.roles) emitMachine(f, d, role.name, messageType);
+    for (const role of d.roles) emitMachine(f, d, role.name, messageType, schema.options.runtime);
   }
 }
 
@@ -85,11 +85,12 @@ function emitMachine(
   d: SessionDescriptor,
   role: string,
   messageType: (typeName: string) => DescMessage | undefined,
+  runtime: string,
 ): void {
   const p = d.projections[role]!;
   const name = `${d.name}${upperCamel(role)}Machine`;
   f.print(f.jsDoc(`Role ${role} of session ${d.name}: each local state (starting at ${p.initial}) with the moves it allows.`));
-  f.print(f.export("interface", name), " {");
+  f.print(f.export("type", name), " = {");
   for (const s of p.states) {
     const moves = p.transitions.filter((t) => t.from === s.id);
     if (moves.length === 0) {
@@ -101,10 +102,26 @@ function emitMachine(
       const e = d.edges[t.edges[0]!]!;
       const msg = messageType(e.messageType);
       if (msg === undefined) throw new Error(`message type ${e.messageType} is not in the request`);
-      f.print(`    readonly ${moveName(t)}: { readonly direction: "${t.direction}"; readonly peer: "${t.peer}"; readonly rpc: "${e.rpc}"; readonly message: typeof `, f.importSchema(msg, true), `; readonly next: ${t.to} };`);
+      f.print(`    readonly ${moveName(t)}: { readonly direction: "${t.direction}"; readonly kind: "${e.kind}"; readonly peer: "${t.peer}"; readonly rpc: "${e.rpc}"; readonly message: typeof `, f.importSchema(msg, true), `; readonly next: ${t.to} };`);
     }
     f.print("  };");
   }
-  f.print("}");
+  f.print("};");
   f.print();
+  const defineRole = f.import("defineRole", runtime);
+  const role$ = `${d.name}${upperCamel(role)}`;
+  f.print(f.jsDoc(`Role ${role} of session ${d.name}: pass it to a SessionRuntime to play the role.`));
+  f.print(f.export("const", role$), " = ", defineRole, "<", name, ">(", `${d.name}Session, ${JSON.stringify(role)}, `, f.importSchema(fileOf(d, messageType), false), ");");
+  f.print();
+}
+
+/** The protoc-gen-es file descriptor of the session's file (found through one of its messages). */
+function fileOf(d: SessionDescriptor, messageType: (typeName: string) => DescMessage | undefined): DescFile {
+  for (const e of d.edges) {
+    const m = messageType(e.messageType);
+    if (m !== undefined && m.file.proto.name === d.file) return m.file;
+  }
+  const any = messageType(d.edges[0]!.messageType);
+  if (any === undefined) throw new Error(`no message of session ${d.name} in the request`);
+  return any.file;
 }

@@ -1,0 +1,153 @@
+/**
+ * A role's live session in this process: its position in the role's local
+ * state machine, the messages waiting to be received, and the call waiting
+ * for its response. State objects are made here; each may be used once.
+ */
+import { create, type Message } from "@bufbuild/protobuf";
+import type { EdgeDescriptor, LocalTransitionDescriptor, ProjectionDescriptor } from "../descriptor/types.js";
+import { moveName } from "../descriptor/names.js";
+import { SecSessionError } from "../errors.js";
+import { PendingSend } from "../grpc/sealed.js";
+import type { Party, Received } from "../runtime/party.js";
+import type { RoleBinding } from "../wire/encoding.js";
+import type { SendOptions } from "./types.js";
+
+/** What a receive resolves with, untyped (the typed view is `Incoming`). */
+export interface IncomingValue {
+  readonly kind: string;
+  readonly message: Message;
+  readonly next: object;
+}
+
+/** How a session reaches its peers: sends a request or one-way message, returns the checked outcome. */
+export interface Transport {
+  call(party: Party, send: PendingSend, options: SendOptions): Promise<Received | "receipt">;
+}
+
+/** The grpc-js callback of a received call, kept until the response is sent. */
+export type Responder = (error: { code: number; details: string } | null, value?: unknown) => void;
+
+export class LocalSession {
+  private local: number;
+  private readonly inbox: IncomingValue[] = [];
+  private readonly waiting: Array<(v: IncomingValue) => void> = [];
+  private pendingCall: { rpc: string; respond: Responder } | undefined;
+  private readonly projection: ProjectionDescriptor;
+
+  constructor(
+    readonly party: Party,
+    readonly key: string,
+    private readonly transport: Transport,
+  ) {
+    this.projection = party.descriptor.projections[party.role]!;
+    this.local = this.projection.initial;
+  }
+
+  /** The state object of the current local state. */
+  current(): object {
+    return this.stateObject(this.local);
+  }
+
+  /** Records an accepted incoming message; returns its typed view. */
+  accept(r: Received, respond: Responder | undefined): IncomingValue {
+    const t = this.transition(this.local, "receive", r.edge.id);
+    this.local = t.to;
+    if (r.edge.kind === "request") this.pendingCall = { rpc: r.edge.rpc, respond: respond! };
+    return { kind: moveName(t), message: r.message, next: this.stateObject(t.to) };
+  }
+
+  /** Queues an accepted message for `receive()`. */
+  deliver(v: IncomingValue): void {
+    const w = this.waiting.shift();
+    if (w !== undefined) w(v);
+    else this.inbox.push(v);
+  }
+
+  /** Fails a call still waiting for its response (its handler failed). */
+  abandon(reason: string): void {
+    const p = this.pendingCall;
+    this.pendingCall = undefined;
+    p?.respond({ code: 13, details: `secsession: the handler failed before responding: ${reason}` });
+  }
+
+  private transition(from: number, direction: "send" | "receive", edge: number): LocalTransitionDescriptor {
+    const t = this.projection.transitions.find((x) => x.from === from && x.direction === direction && x.edges.includes(edge));
+    if (t === undefined) throw new Error(`secsession: internal error: edge ${edge} is not a ${direction} of local state ${from}`);
+    return t;
+  }
+
+  private stateObject(localId: number): object {
+    const st = this.projection.states[localId]!;
+    if (st.final) return { final: true, sessionId: this.key };
+    let used = false;
+    const use = (): void => {
+      if (used) throw new Error("secsession: this state object was already used: continue from the state the previous move returned");
+      used = true;
+    };
+    const obj: Record<string, unknown> = { sessionId: this.key, localState: localId };
+    const moves = this.projection.transitions.filter((t) => t.from === localId);
+    for (const t of moves.filter((x) => x.direction === "send")) {
+      obj[moveName(t)] = (init: object, options: SendOptions = {}) => {
+        use();
+        return this.send(localId, t, init, options);
+      };
+    }
+    if (moves.some((t) => t.direction === "receive")) {
+      obj["receive"] = () => {
+        use();
+        return this.receive();
+      };
+    }
+    return Object.freeze(obj);
+  }
+
+  private receive(): Promise<IncomingValue> {
+    const v = this.inbox.shift();
+    if (v !== undefined) return Promise.resolve(v);
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private async send(from: number, t: LocalTransitionDescriptor, init: object, options: SendOptions): Promise<unknown> {
+    if (this.local !== from) throw new Error("secsession: internal error: the session moved on under this state object");
+    const st = await this.party.state(this.key);
+    if (st === undefined) throw new Error(`secsession: session ${this.key} is gone`);
+    const edge = t.edges.map((id) => this.party.plan.edges[id]!).find((e) => e.from === st.state);
+    if (edge === undefined) throw new Error(`secsession: internal error: no edge of ${t.label} leaves global state ${st.state}`);
+    const message = create(this.party.schema(edge.messageType), init as never) as Message;
+    const send = new PendingSend(this.party, this.key, edge, message, bindingsOf(edge, message, options, this.party));
+    if (edge.kind === "response") {
+      const pending = this.pendingCall;
+      if (pending === undefined || pending.rpc !== edge.rpc) throw new Error(`secsession: no ${edge.rpc} call is waiting for a response`);
+      this.pendingCall = undefined;
+      pending.respond(null, send);
+      await send.done;
+      this.local = t.to;
+      return this.stateObject(t.to);
+    }
+    // The receiver may answer before this call returns: move on as soon as the message is sealed.
+    void send.done.then(
+      () => {
+        this.local = t.to;
+      },
+      () => undefined,
+    );
+    const outcome = await this.transport.call(this.party, send, options);
+    if (outcome === "receipt") return this.stateObject(t.to);
+    return this.accept(outcome, undefined);
+  }
+}
+
+function bindingsOf(edge: EdgeDescriptor, message: Message, options: SendOptions, party: Party): RoleBinding[] {
+  return edge.binds.map((b) => {
+    let principal = options.bind?.[b.role];
+    if (b.field !== null) {
+      const f = party.schema(edge.messageType).fields.find((x) => x.number === b.field!.number)!;
+      const v = (message as unknown as Record<string, unknown>)[f.localName];
+      if (typeof v !== "string" || v === "") throw new Error(`secsession: ${edge.rpc} binds ${b.role} to its field ${b.field.name}, which is empty`);
+      if (principal !== undefined && principal !== v) throw new Error(`secsession: bind.${b.role} (${principal}) differs from field ${b.field.name} (${v})`);
+      principal = v;
+    }
+    if (principal === undefined || principal === "") throw new SecSessionError("value", `${edge.rpc} binds role ${b.role}: pass { bind: { ${b.role}: "<principal>" } }`);
+    return { role: b.role, principal };
+  });
+}

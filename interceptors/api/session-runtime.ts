@@ -1,0 +1,246 @@
+/**
+ * The SessionRuntime: one per process and identity. It holds the identity,
+ * key resolver, stores, metrics and the `securityAlert` event; it gives the
+ * grpc-js client and server interceptors, plays roles, starts sessions and
+ * serves the roles' services.
+ *
+ * @example
+ * const runtime = createSessionRuntime({ identity, resolver, peers: { office: "127.0.0.1:50051" } });
+ * const server = new grpc.Server({ interceptors: [runtime.serverInterceptor()] });
+ * runtime.serve(server, ShoppingO, { request: async ({ message, next }) => { await next.contract({ contract: message.item }); } });
+ */
+import * as grpc from "@grpc/grpc-js";
+import { fromBinary } from "@bufbuild/protobuf";
+import { EnvelopeSchema } from "../../gen/secsession/v1/envelope_pb.js";
+import type { SecurityAlert } from "../errors.js";
+import { SecSessionError } from "../errors.js";
+import { createClientInterceptor } from "../grpc/client-interceptor.js";
+import { CheckedReceipt, OpenedMessage, PendingReceipt, RefusedResponse, sealedMethod, type PendingSend } from "../grpc/sealed.js";
+import { createServerInterceptor } from "../grpc/server-interceptor.js";
+import { defaultBackend, type CryptoBackend } from "../keys/crypto/index.js";
+import type { Identity, KeyResolver } from "../keys/identity.js";
+import { Party, type Received } from "../runtime/party.js";
+import { RuntimeCore, type RuntimeMetrics } from "../runtime/runtime-core.js";
+import { createMemoryReplayCache, createMemoryStore } from "../store/memory.js";
+import type { ReplayCache, SessionStore } from "../store/store.js";
+import { hex } from "../wire/encoding.js";
+import { LocalSession, type IncomingValue, type Responder, type Transport } from "./local-session.js";
+import type { RoleDefinition } from "./role.js";
+import type { Machine, RoleState, SendOptions, SessionHandlers } from "./types.js";
+
+export interface SessionRuntimeOptions {
+  /** This peer: its id (principal) and private keys. */
+  readonly identity: Identity;
+  /** Public keys of other principals. */
+  readonly resolver: KeyResolver;
+  /** Where each principal listens (`host:port`), for the messages this peer sends. */
+  readonly peers?: Readonly<Record<string, string>> | ((principal: string) => string | undefined);
+  readonly crypto?: CryptoBackend;
+  readonly store?: SessionStore;
+  readonly replayCache?: ReplayCache;
+  /** Clock in milliseconds (tests move it). */
+  readonly now?: () => number;
+  /** Channel credentials for outgoing calls (default: insecure; the envelope carries the protection). */
+  readonly credentials?: grpc.ChannelCredentials;
+  /** Benchmark only: build attestations but skip verifying them. */
+  readonly verifyAttestations?: boolean;
+  /** Further client interceptors, run after ours (they see sealed envelopes). */
+  readonly interceptors?: readonly grpc.Interceptor[];
+}
+
+/** Creates a runtime. */
+export function createSessionRuntime(options: SessionRuntimeOptions): SessionRuntime {
+  return new SessionRuntime(options);
+}
+
+export class SessionRuntime implements Transport {
+  readonly core: RuntimeCore;
+  private readonly alertListeners = new Set<(a: SecurityAlert) => void>();
+  private readonly parties = new Map<string, Party>();
+  private readonly sessions = new Map<string, LocalSession>();
+  private readonly handlers = new Map<string, Record<string, (incoming: IncomingValue) => Promise<void> | void>>();
+  private readonly clients = new Map<string, grpc.Client>();
+  private readonly servedServices = new WeakMap<grpc.Server, Set<string>>();
+  private readonly clientInterceptorFn = createClientInterceptor();
+  private readonly serverInterceptorFn = createServerInterceptor((path, bytes, peer) => this.dispatch(path, bytes, peer));
+
+  constructor(private readonly options: SessionRuntimeOptions) {
+    this.core = new RuntimeCore(
+      options.identity,
+      options.resolver,
+      options.crypto ?? defaultBackend(),
+      options.store ?? createMemoryStore(),
+      options.replayCache ?? createMemoryReplayCache(options.now),
+      options.now ?? Date.now,
+      (a) => {
+        for (const l of this.alertListeners) l(a);
+      },
+      options.verifyAttestations ?? true,
+    );
+  }
+
+  /** Listens to refused messages: `{ kind, sessionId, edge, peer, reason }`. */
+  on(event: "securityAlert", listener: (a: SecurityAlert) => void): this {
+    if (event !== "securityAlert") throw new Error(`secsession: unknown event ${String(event)}`);
+    this.alertListeners.add(listener);
+    return this;
+  }
+
+  /** Accepted messages and refusals per alert kind. */
+  get metrics(): RuntimeMetrics {
+    return this.core.metrics;
+  }
+
+  /** The interceptor to give every client that carries session messages. */
+  clientInterceptor(): grpc.Interceptor {
+    return this.clientInterceptorFn;
+  }
+
+  /** The interceptor to give `new grpc.Server({ interceptors })`. */
+  serverInterceptor(): grpc.ServerInterceptor {
+    return this.serverInterceptorFn;
+  }
+
+  /** The party playing `def` in this runtime (created on first use). */
+  party(def: RoleDefinition): Party {
+    const k = `${def.descriptor.code}:${def.role}`;
+    let p = this.parties.get(k);
+    if (p === undefined) {
+      p = new Party(this.core, def.descriptor, def.role, def.file);
+      this.parties.set(k, p);
+    }
+    return p;
+  }
+
+  /** Starts a session as its initiating role; `bindings` names the principal of each role bound at the start. */
+  async start<M extends Machine>(def: RoleDefinition<M>, bindings: Readonly<Record<string, string>>): Promise<RoleState<M, 0>> {
+    const party = this.party(def);
+    const st = await party.start(bindings);
+    const local = new LocalSession(party, st.key, this);
+    this.sessions.set(party.key(st.key), local);
+    return local.current() as RoleState<M, 0>;
+  }
+
+  /**
+   * Serves the role's gRPC service on `server` (which must have this
+   * runtime's server interceptor). `handlers` run when a session starts for
+   * this role, with the first message and the state object after it.
+   */
+  serve<M extends Machine>(server: grpc.Server, def: RoleDefinition<M>, handlers: SessionHandlers<M>): void {
+    const party = this.party(def);
+    this.handlers.set(`${def.descriptor.code}:${def.role}`, handlers as unknown as Record<string, (i: IncomingValue) => void>);
+    const serviceName = def.descriptor.roles.find((r) => r.name === def.role)!.service;
+    if (serviceName === null) throw new Error(`secsession: role ${def.role} of ${def.descriptor.name} serves no service`);
+    const served = this.servedServices.get(server) ?? new Set<string>();
+    this.servedServices.set(server, served);
+    if (served.has(serviceName)) return;
+    served.add(serviceName);
+    const svc = party.service(serviceName);
+    const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+    const impl: grpc.UntypedServiceImplementation = {};
+    for (const m of svc.methods) {
+      const path = `/${svc.typeName}/${m.name}`;
+      definition[m.name] = sealedMethod(path, m.localName);
+      impl[m.name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => this.handle(call.request, callback as Responder);
+    }
+    server.addService(definition as grpc.ServiceDefinition, impl);
+  }
+
+  /** Closes the clients this runtime opened. */
+  close(): void {
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+  }
+
+  /** Transport: sends a one-way message or request to its receiver and checks the outcome. */
+  call(party: Party, send: PendingSend, options: SendOptions): Promise<Received | "receipt"> {
+    return party.state(send.sessionKey).then((st) => {
+      const receiver = send.edge.receiver;
+      const principal = send.bindings.find((b) => b.role === receiver)?.principal ?? st?.principals[receiver];
+      if (principal === undefined) throw new Error(`secsession: role ${receiver} is not bound`);
+      const address = this.addressOf(principal);
+      const client = this.client(address);
+      const deadline = options.deadline ?? Date.now() + 30_000;
+      const method = sealedMethod(send.edge.rpc, send.edge.rpc);
+      return new Promise<Received | "receipt">((resolve, reject) => {
+        client.makeUnaryRequest(send.edge.rpc, method.requestSerialize, method.responseDeserialize, send, { deadline }, (err, value) => {
+          if (err !== null) return reject(err);
+          if (value instanceof RefusedResponse) return reject(value.error);
+          if (value instanceof CheckedReceipt) return resolve("receipt");
+          if (value !== undefined && value !== null && typeof value === "object" && "edge" in value) return resolve(value as Received);
+          reject(new SecSessionError("malformed", "the response was not checked: is the client interceptor installed?"));
+        });
+      });
+    });
+  }
+
+  private addressOf(principal: string): string {
+    const peers = this.options.peers;
+    const a = typeof peers === "function" ? peers(principal) : peers?.[principal];
+    if (a === undefined) throw new Error(`secsession: no address for principal ${JSON.stringify(principal)}: add it to the runtime's peers`);
+    return a;
+  }
+
+  private client(address: string): grpc.Client {
+    let c = this.clients.get(address);
+    if (c === undefined) {
+      const interceptors = [this.clientInterceptorFn, ...(this.options.interceptors ?? [])];
+      c = new grpc.Client(address, this.options.credentials ?? grpc.credentials.createInsecure(), { interceptors });
+      this.clients.set(address, c);
+    }
+    return c;
+  }
+
+  /** The server interceptor's dispatch: which party receives a message on `path`. */
+  private dispatch(path: string, bytes: Uint8Array, peer: string): Promise<{ party: Party; received: Received }> | undefined {
+    const candidates = [...this.parties.values()].filter((p) => p.receivesOn(path));
+    if (candidates.length === 0) return undefined;
+    let party = candidates[0]!;
+    if (candidates.length > 1) {
+      try {
+        const env = fromBinary(EnvelopeSchema, bytes);
+        const code = env.start === undefined ? undefined : hex(env.start.sessionCode);
+        party = candidates.find((p) => p.descriptor.code === code || this.sessions.has(p.key(env.sessionId))) ?? party;
+      } catch {
+        // the chosen party refuses it as malformed
+      }
+    }
+    return party.unwrap(bytes, path, ["oneway", "request"], peer).then((received) => ({ party, received }));
+  }
+
+  /** A handler call: an opened message reaches its session. */
+  private handle(value: unknown, respond: Responder): void {
+    if (!(value instanceof OpenedMessage)) {
+      respond({ code: grpc.status.FAILED_PRECONDITION, details: "secsession: the server interceptor is not installed, so this message was not checked" });
+      return;
+    }
+    const { party, received } = value;
+    const key = party.key(received.sessionKey);
+    let local = this.sessions.get(key);
+    const joined = local === undefined;
+    if (local === undefined) {
+      local = new LocalSession(party, received.sessionKey, this);
+      this.sessions.set(key, local);
+    }
+    let incoming: IncomingValue;
+    try {
+      incoming = local.accept(received, respond);
+    } catch (e: unknown) {
+      respond({ code: grpc.status.INTERNAL, details: e instanceof Error ? e.message : String(e) });
+      return;
+    }
+    if (received.edge.kind === "oneway") respond(null, new PendingReceipt(party, received));
+    if (!joined) {
+      local.deliver(incoming);
+      return;
+    }
+    const handler = this.handlers.get(`${party.descriptor.code}:${party.role}`)?.[incoming.kind];
+    if (handler === undefined) {
+      local.abandon(`no handler for ${incoming.kind}`);
+      return;
+    }
+    Promise.resolve()
+      .then(() => handler(incoming))
+      .catch((e: unknown) => local.abandon(e instanceof Error ? e.message : String(e)));
+  }
+}

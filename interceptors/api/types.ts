@@ -1,0 +1,70 @@
+/**
+ * The typed role API, computed from the role machines the plugin emits
+ * (`<Session><Role>Machine`): a state object offers exactly the moves its
+ * local state allows, sends take the message type of their edge, and
+ * receives are a discriminated union on `kind`.
+ */
+import type { DescMessage, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+
+/** One move of a local state, as the plugin emits it. */
+export interface Move {
+  readonly direction: "send" | "receive";
+  readonly kind: "oneway" | "request" | "response";
+  readonly peer: string;
+  readonly rpc: string;
+  readonly message: DescMessage;
+  readonly next: number;
+}
+
+/** A role machine: local state id -> moves, or `{ final: true }`. */
+export type Machine = { readonly [state: number]: { readonly [move: string]: Move } | { readonly final: true } };
+
+type MovesOf<M, S extends keyof M> = M[S] extends { readonly final: true } ? never : M[S];
+type KeysWhere<T, D> = { [K in keyof T]: T[K] extends { readonly direction: D } ? K : never }[keyof T];
+
+/** Names of the sends a local state allows. */
+export type SendKeys<M, S extends keyof M> = KeysWhere<MovesOf<M, S>, "send">;
+/** Names of the receives a local state allows. */
+export type ReceiveKeys<M, S extends keyof M> = KeysWhere<MovesOf<M, S>, "receive">;
+
+/** Options of a send. */
+export interface SendOptions {
+  /** Principals of the roles this message binds (dynamic binding), e.g. `{ w: "server-2" }`. */
+  readonly bind?: Readonly<Record<string, string>>;
+  /** gRPC deadline of the call. */
+  readonly deadline?: Date | number;
+}
+
+/** The state object of a finished session. */
+export interface Final {
+  readonly final: true;
+  readonly sessionId: string;
+}
+
+type Next<M, N> = N extends keyof M ? RoleState<M, N> : never;
+type After<M, Mv> = Mv extends { readonly kind: "request"; readonly next: infer N }
+  ? N extends keyof M ? Incoming<M, N> : never
+  : Mv extends { readonly next: infer N } ? Next<M, N> : never;
+
+type SendFn<M, Mv> = Mv extends { readonly message: infer D extends DescMessage }
+  ? (message: MessageInitShape<D>, options?: SendOptions) => Promise<After<M, Mv>>
+  : never;
+
+/** What `receive()` (or a request's send) resolves with: one case per allowed message. */
+export type Incoming<M, S extends keyof M> = {
+  [K in ReceiveKeys<M, S>]: MovesOf<M, S>[K] extends { readonly message: infer D extends DescMessage; readonly next: infer N }
+    ? { readonly kind: K; readonly message: MessageShape<D>; readonly next: Next<M, N> }
+    : never;
+}[ReceiveKeys<M, S>];
+
+/** The state object of local state S: its sends, and `receive()` when it waits for a message. */
+export type RoleState<M, S extends keyof M> = M[S] extends { readonly final: true }
+  ? Final
+  : { readonly sessionId: string; readonly localState: S } & { readonly [K in SendKeys<M, S>]: SendFn<M, MovesOf<M, S>[K]> } & ([ReceiveKeys<M, S>] extends [never]
+        ? unknown
+        : { receive(): Promise<Incoming<M, S>> });
+
+/** Handlers of the messages that start a session for a role (the receives of its initial state). */
+export type SessionHandlers<M> = {
+  readonly [K in ReceiveKeys<M, 0 & keyof M>]: (incoming: Extract<Incoming<M, 0 & keyof M>, { readonly kind: K }>) => Promise<void> | void;
+};

@@ -1,0 +1,86 @@
+/**
+ * Errors and security alerts. Every refused message has a `kind`; each kind
+ * maps to one gRPC status code (docs/protocol.md, "Failure behaviour").
+ */
+import { status } from "@grpc/grpc-js";
+
+/** Why a message was refused. */
+export type AlertKind =
+  | "malformed"
+  | "unknown-edge"
+  | "wrong-session-code"
+  | "bad-start"
+  | "stale-start"
+  | "replayed-start"
+  | "unknown-session"
+  | "not-addressed"
+  | "replay"
+  | "out-of-order"
+  | "unknown-peer"
+  | "bad-attestation"
+  | "value"
+  | "bad-ack"
+  | "conflict"
+  | "store-unavailable";
+
+/** The gRPC status code of each kind. */
+export const STATUS_OF: Readonly<Record<AlertKind, status>> = {
+  malformed: status.INVALID_ARGUMENT,
+  "bad-start": status.INVALID_ARGUMENT,
+  "unknown-edge": status.PERMISSION_DENIED,
+  "wrong-session-code": status.PERMISSION_DENIED,
+  "unknown-session": status.PERMISSION_DENIED,
+  "not-addressed": status.PERMISSION_DENIED,
+  "out-of-order": status.PERMISSION_DENIED,
+  value: status.PERMISSION_DENIED,
+  "stale-start": status.ABORTED,
+  "replayed-start": status.ABORTED,
+  replay: status.ABORTED,
+  conflict: status.ABORTED,
+  "unknown-peer": status.UNAUTHENTICATED,
+  "bad-attestation": status.UNAUTHENTICATED,
+  "bad-ack": status.UNAUTHENTICATED,
+  "store-unavailable": status.UNAVAILABLE,
+};
+
+/** What a `securityAlert` listener receives. */
+export interface SecurityAlert {
+  readonly kind: AlertKind;
+  /** Hex session id, or "" when the envelope had none. */
+  readonly sessionId: string;
+  /** The edge the message claimed, or -1. */
+  readonly edge: number;
+  /** The transport peer (gRPC peer address) or principal, as known. */
+  readonly peer: string;
+  readonly reason: string;
+}
+
+/** A refused message, or a failed call: carries the alert kind and its gRPC code. */
+export class SecSessionError extends Error {
+  readonly code: status;
+  constructor(
+    readonly kind: AlertKind,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`secsession ${kind}: ${reason}`, options);
+    this.name = "SecSessionError";
+    this.code = STATUS_OF[kind];
+  }
+
+  /** Normalises anything thrown into a SecSessionError, keeping it as the cause. */
+  static from(e: unknown, kind: AlertKind = "malformed"): SecSessionError {
+    if (e instanceof SecSessionError) return e;
+    return new SecSessionError(kind, e instanceof Error ? e.message : String(e), { cause: e });
+  }
+}
+
+/** The outcome of checking an incoming message: accepted, or refused with a kind. */
+export type Verdict<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly kind: AlertKind; readonly reason: string; readonly edge: number; readonly sessionId: string };
+
+/** A refusal. */
+export function refuse(kind: AlertKind, reason: string, edge = -1, sessionId = ""): Verdict<never> {
+  return { ok: false, kind, reason, edge, sessionId };
+}

@@ -1,0 +1,57 @@
+/**
+ * The client interceptor: seals the outgoing session message when it really
+ * passes to the transport (so steps and history follow the order messages
+ * leave, even if grpc-js calls us asynchronously), and opens the response
+ * (a response envelope, or the receipt of a one-way message).
+ */
+import { InterceptingCall, type Interceptor } from "@grpc/grpc-js";
+import { SecSessionError } from "../errors.js";
+import { CheckedReceipt, PendingSend, RefusedResponse, SealedBytes } from "./sealed.js";
+
+/** Creates the client interceptor of a runtime. */
+export function createClientInterceptor(): Interceptor {
+  return (options, nextCall) => {
+    let pending: PendingSend | undefined;
+    const call: InterceptingCall = new InterceptingCall(nextCall(options), {
+      start(metadata, listener, next) {
+        next(metadata, {
+          onReceiveMessage(message: unknown, nextMessage: (m: unknown) => void) {
+            if (pending === undefined || !(message instanceof SealedBytes)) return nextMessage(message);
+            const p = pending;
+            const sent = p.sealed!;
+            const peer = call.getPeer();
+            if (p.edge.kind === "oneway") {
+              try {
+                p.party.checkReceipt(message.bytes, sent, p.edge, peer);
+                nextMessage(new CheckedReceipt(sent));
+              } catch (e: unknown) {
+                nextMessage(new RefusedResponse(SecSessionError.from(e, "bad-ack")));
+              }
+              return;
+            }
+            p.party.unwrap(message.bytes, p.edge.rpc, ["response"], peer).then(
+              (r) => nextMessage(r),
+              (e: unknown) => nextMessage(new RefusedResponse(SecSessionError.from(e))),
+            );
+          },
+        });
+      },
+      sendMessage(message: unknown, next: (m: unknown) => void) {
+        if (!(message instanceof PendingSend)) return next(message);
+        pending = message;
+        message.party.wrap(message.sessionKey, message.edge, message.message, message.bindings).then(
+          ({ bytes, state }) => {
+            message.markSealed(state);
+            next(new SealedBytes(bytes));
+          },
+          (e: unknown) => {
+            const err = SecSessionError.from(e);
+            message.markFailed(err);
+            call.cancelWithStatus(err.code, err.message);
+          },
+        );
+      },
+    });
+    return call;
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * The values that travel between our typed layer, the interceptors and the
+ * sealed codec. The codec serialises only `SealedBytes`: a message that did
+ * not pass our client or server interceptor cannot leave the process, and a
+ * handler registered without our server interceptor receives `SealedBytes`
+ * instead of an opened message and refuses to run.
+ */
+import type { MethodDefinition } from "@grpc/grpc-js";
+import type { EdgeDescriptor } from "../descriptor/types.js";
+import type { Message } from "@bufbuild/protobuf";
+import type { SessionState } from "../monitor/state.js";
+import type { Party, Received } from "../runtime/party.js";
+import type { RoleBinding } from "../wire/encoding.js";
+import type { SecSessionError } from "../errors.js";
+
+/** Envelope bytes as they are on the wire. */
+export class SealedBytes {
+  constructor(readonly bytes: Uint8Array) {}
+}
+
+/** A session message on its way out, sealed by an interceptor when it passes to the transport. */
+export class PendingSend {
+  /** The sender's state once the message is sealed (set by the interceptor). */
+  sealed: SessionState | undefined;
+  /** Settles when the interceptor has sealed the message (or failed to). */
+  readonly done: Promise<SessionState>;
+  private settle!: { resolve: (s: SessionState) => void; reject: (e: unknown) => void };
+  constructor(
+    readonly party: Party,
+    readonly sessionKey: string,
+    readonly edge: EdgeDescriptor,
+    readonly message: Message,
+    readonly bindings: readonly RoleBinding[],
+  ) {
+    this.done = new Promise((resolve, reject) => {
+      this.settle = { resolve, reject };
+    });
+    this.done.catch(() => undefined); // observed by whoever awaits it
+  }
+
+  /** Called by the interceptor once the envelope is sealed and its state committed. */
+  markSealed(state: SessionState): void {
+    this.sealed = state;
+    this.settle.resolve(state);
+  }
+
+  /** Called by the interceptor when sealing failed. */
+  markFailed(e: unknown): void {
+    this.settle.reject(e);
+  }
+}
+
+/** The receipt a server returns for an accepted one-way message. */
+export class PendingReceipt {
+  constructor(
+    readonly party: Party,
+    readonly received: Received,
+  ) {}
+}
+
+/** An accepted incoming message, as the server interceptor hands it to the handler. */
+export class OpenedMessage {
+  constructor(
+    readonly party: Party,
+    readonly received: Received,
+  ) {}
+}
+
+/** A response that failed its checks in the client interceptor. */
+export class RefusedResponse {
+  constructor(readonly error: SecSessionError) {}
+}
+
+/** A checked receipt of a one-way message. */
+export class CheckedReceipt {
+  constructor(readonly state: SessionState) {}
+}
+
+function serialize(v: unknown): Buffer {
+  if (v instanceof SealedBytes) return Buffer.from(v.bytes.buffer, v.bytes.byteOffset, v.bytes.byteLength);
+  throw new Error("secsession: refusing to send an unsealed message: install the secsession interceptors");
+}
+
+const deserialize = (b: Buffer): SealedBytes => new SealedBytes(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+
+/** A unary method definition with the sealed codec. */
+export function sealedMethod(path: string, originalName: string): MethodDefinition<unknown, unknown> {
+  return {
+    path,
+    originalName,
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: serialize,
+    requestDeserialize: deserialize,
+    responseSerialize: serialize,
+    responseDeserialize: deserialize,
+  };
+}

@@ -1,0 +1,24 @@
+/**
+ * What the monitor needs from its runtime to check and build envelopes:
+ * the plan, the role's identity, keys and clocks. Checking is a pure
+ * function of a context, a state and an envelope.
+ */
+import type { CryptoBackend } from "../keys/crypto/index.js";
+import type { Identity, PeerPublicKeys } from "../keys/identity.js";
+import type { SessionPlan } from "./plan.js";
+import type { SessionState } from "./state.js";
+
+export interface MonitorContext {
+  readonly plan: SessionPlan;
+  readonly role: string;
+  readonly self: Identity;
+  readonly crypto: CryptoBackend;
+  /** Public keys of a principal, or undefined if unknown. */
+  peerKeys(principal: string): PeerPublicKeys | undefined;
+  /** The pairwise MAC key between this identity and `principal` in session `sid` (undefined: unknown peer). */
+  macKey(sid: Uint8Array, principal: string): Uint8Array | undefined;
+  /** Milliseconds since the epoch. */
+  now(): bigint;
+  /** Benchmark knob: compute but do not verify attestations (never in production). */
+  readonly verifyAttestations: boolean;
+}

@@ -1,0 +1,72 @@
+/**
+ * The state one role keeps for one session: where the session is, the
+ * transcript hash, the history other roles have not seen yet, and the
+ * attestations it carries for them. States are values: a message is checked
+ * against a state and, if accepted, yields the next state; nothing is
+ * mutated before every check has passed.
+ */
+import type { RoleBinding } from "../wire/encoding.js";
+
+/** How a session started (fixed by its initiator). */
+export interface SessionStartInfo {
+  readonly nonce: Uint8Array;
+  readonly code: Uint8Array;
+  readonly timeMs: bigint;
+  readonly bindings: readonly RoleBinding[];
+}
+
+/** One message of the history. */
+export interface HistoryItem {
+  readonly edge: number;
+  readonly step: bigint;
+  readonly payloadHash: Uint8Array;
+  readonly bindings: readonly RoleBinding[];
+  /** Transcript hash after this message. */
+  readonly h: Uint8Array;
+}
+
+/** An attestation kept to be forwarded to its target. */
+export interface CarriedAttestation {
+  readonly role: string;
+  readonly target: string;
+  readonly step: bigint;
+  readonly tag: Uint8Array;
+}
+
+/** A role's state in one session. */
+export interface SessionState {
+  readonly sessionId: Uint8Array;
+  /** Hex of the session id: the key of this state in stores. */
+  readonly key: string;
+  readonly role: string;
+  readonly start: SessionStartInfo;
+  /** Principal of each bound role (start bindings, then dynamic ones). */
+  readonly principals: Readonly<Record<string, string>>;
+  /** Global state after the last message this role knows of. */
+  readonly state: number;
+  /** Step of that message (0 before the first message). */
+  readonly step: bigint;
+  /** Transcript hash after that message. */
+  readonly h: Uint8Array;
+  /** Messages some role has not seen yet (step above the oldest last action). */
+  readonly history: readonly HistoryItem[];
+  /** Step of the latest message each role sent or received, as far as this role knows (decimal strings). */
+  readonly lastActed: Readonly<Record<string, string>>;
+  /** Attestations carried for other roles, keyed `role>target@step`. */
+  readonly carried: Readonly<Record<string, CarriedAttestation>>;
+  /** Payloads later `where`/`opens` clauses compare with, keyed `rpc|direction`. */
+  readonly values: Readonly<Record<string, Uint8Array>>;
+  /** Bumped on every accepted message: stores use it for compare-and-set. */
+  readonly version: number;
+}
+
+/** The step a role last acted at (-1n if never). */
+export function lastActed(s: SessionState, role: string): bigint {
+  const v = s.lastActed[role];
+  return v === undefined ? -1n : BigInt(v);
+}
+
+/** True when the session has reached a state where nobody acts. */
+export function isOver(s: SessionState, holder: (state: number) => string | null): boolean {
+  return holder(s.state) === null;
+}

@@ -1,0 +1,286 @@
+/**
+ * A party: one role of one session, played by one runtime. It starts
+ * sessions, seals outgoing messages and opens incoming ones — the
+ * transport-agnostic wrap/unwrap API (Themis's buffer-aware API) that the
+ * gRPC interceptors use and that works on its own.
+ */
+import { createRegistry, fromBinary, type DescFile, type DescMessage, type DescService, type Message } from "@bufbuild/protobuf";
+import { EnvelopeSchema, type Envelope } from "../../gen/secsession/v1/envelope_pb.js";
+import type { EdgeDescriptor, SessionDescriptor } from "../descriptor/types.js";
+import { SecSessionError } from "../errors.js";
+import { constantTimeEqual } from "../keys/crypto/index.js";
+import type { MonitorContext } from "../monitor/context.js";
+import { openEnvelope } from "../monitor/open.js";
+import { planOf, type SessionPlan } from "../monitor/plan.js";
+import { sealMessage, sealReceipt } from "../monitor/seal.js";
+import { defences } from "../monitor/defences.js";
+import type { SessionState } from "../monitor/state.js";
+import { StoreUnavailableError } from "../store/store.js";
+import { hex, type RoleBinding } from "../wire/encoding.js";
+import { receiptInput, sessionIdOf, transcriptStart } from "../wire/transcript.js";
+import type { RuntimeCore } from "./runtime-core.js";
+import { valueCheck } from "./values.js";
+
+/** An accepted incoming message. */
+export interface Received {
+  readonly sessionKey: string;
+  readonly edge: EdgeDescriptor;
+  readonly message: Message;
+  readonly state: SessionState;
+  /** True for the first message of a session this role receives. */
+  readonly joined: boolean;
+}
+
+/** Upper bound on an envelope's size (bytes). */
+export const MAX_ENVELOPE_BYTES = 4 * 1024 * 1024;
+
+/** One role of one session in one runtime. */
+export class Party {
+  readonly plan: SessionPlan;
+  readonly ctx: MonitorContext;
+  private readonly schemas: (typeName: string) => DescMessage | undefined;
+  private readonly services: (typeName: string) => DescService | undefined;
+
+  constructor(
+    readonly core: RuntimeCore,
+    readonly descriptor: SessionDescriptor,
+    readonly role: string,
+    file: DescFile,
+  ) {
+    this.plan = planOf(descriptor);
+    if (!this.plan.roles.includes(role)) throw new Error(`secsession: session ${descriptor.name} has no role ${role}`);
+    const registry = createRegistry(...withDependencies(file));
+    this.schemas = (t) => registry.getMessage(t);
+    this.services = (t) => registry.getService(t);
+    for (const e of descriptor.edges) {
+      if (this.schemas(e.messageType) === undefined) throw new Error(`secsession: message type ${e.messageType} of session ${descriptor.name} is not in ${file.name}`);
+    }
+    this.ctx = core.monitorContext(this.plan, role);
+  }
+
+  /** The store key of a session of this party. */
+  key(sessionId: Uint8Array | string): string {
+    return `${this.descriptor.code}:${this.role}:${typeof sessionId === "string" ? sessionId : hex(sessionId)}`;
+  }
+
+  /** Starts a session as its initiator, binding the static roles to principals. */
+  async start(bindings: Readonly<Record<string, string>>): Promise<SessionState> {
+    const d = this.descriptor;
+    if (d.states[d.initial]?.holder !== this.role) throw new Error(`secsession: ${this.role} does not start session ${d.name}; ${d.states[d.initial]?.holder} does`);
+    const list: RoleBinding[] = [];
+    for (const r of this.plan.staticRoles) {
+      const p = r === this.role ? (bindings[r] ?? this.core.identity.id) : bindings[r];
+      if (p === undefined || p === "") throw new Error(`secsession: starting ${d.name} needs a principal for role ${r}`);
+      list.push({ role: r, principal: p });
+    }
+    for (const r of Object.keys(bindings)) {
+      if (!this.plan.staticRoles.includes(r)) throw new Error(`secsession: role ${r} of ${d.name} is ${this.plan.roles.includes(r) ? "dynamic: bind it with the message that binds it" : "unknown"}`);
+    }
+    if (list.find((b) => b.role === this.role)!.principal !== this.core.identity.id) throw new Error(`secsession: role ${this.role} must be bound to this peer (${this.core.identity.id})`);
+    const start = { nonce: this.core.crypto.randomBytes(32), code: this.plan.code, timeMs: BigInt(this.core.now()), bindings: list };
+    const sid = sessionIdOf(this.core.crypto, start);
+    const state: SessionState = {
+      sessionId: sid,
+      key: hex(sid),
+      role: this.role,
+      start,
+      principals: Object.fromEntries(list.map((b) => [b.role, b.principal])),
+      state: d.initial,
+      step: 0n,
+      h: transcriptStart(this.core.crypto, sid),
+      history: [],
+      lastActed: {},
+      carried: {},
+      values: {},
+      version: 0,
+    };
+    await this.core.replay.add(`${this.role}:${state.key}`, this.core.now() + d.replayWindowMs);
+    if (!(await this.core.store.commit(this.key(sid), undefined, state))) throw new Error("secsession: session id collision");
+    return state;
+  }
+
+  /**
+   * Seals `message` as `edge` of the session `sessionKey`, committing the
+   * sender's next state. Returns the envelope bytes to send.
+   */
+  async wrap(sessionKey: string, edge: EdgeDescriptor, message: Message, bindings: readonly RoleBinding[] = []): Promise<{ bytes: Uint8Array; state: SessionState }> {
+    const schema = this.schemas(edge.messageType)!;
+    if (message.$typeName !== schema.typeName) throw new Error(`secsession: edge ${edge.id} carries ${schema.typeName}, got ${message.$typeName}`);
+    const payload = this.core.encode(schema, message);
+    const key = this.key(sessionKey);
+    const st = await this.load(key);
+    if (st === undefined) throw new Error(`secsession: no session ${sessionKey} for role ${this.role}`);
+    const sealed = sealMessage(this.ctx, st, edge, payload, bindings);
+    if (!(await this.commit(key, st.version, sealed.state))) throw new SecSessionError("conflict", "another writer advanced this session first");
+    const bytes = this.core.encodeEnvelope(sealed.envelope);
+    await this.closeIfFinished(key, sealed.state, edge);
+    return { bytes, state: sealed.state };
+  }
+
+  /**
+   * Opens envelope bytes received on `rpc` as one of `kinds`: checks
+   * everything, commits the next state, and returns the decoded message.
+   * Throws SecSessionError (and raises a securityAlert) when refused.
+   */
+  async unwrap(bytes: Uint8Array, rpc: string, kinds: readonly EdgeDescriptor["kind"][], peer: string): Promise<Received> {
+    const env = this.decode(bytes, peer);
+    const sidHex = hex(env.sessionId);
+    const edge = this.plan.edges[env.edge];
+    let message: Message | undefined;
+    let schema: DescMessage | undefined;
+    if (edge !== undefined) {
+      schema = this.schemas(edge.messageType)!;
+      try {
+        message = fromBinary(schema, env.payload);
+      } catch (e: unknown) {
+        throw this.core.alert(new SecSessionError("malformed", `payload of edge ${edge.id} does not decode as ${schema.typeName}`, { cause: e }), sidHex, edge.id, peer);
+      }
+    }
+    const key = this.key(env.sessionId);
+    const current = await this.load(key, sidHex, env.edge, peer);
+    const check = valueCheck(this.schemas, (ref) => this.typeOf(ref.rpc, ref.direction), this.core.crypto, message!, schema!, env.payload);
+    const verdict = openEnvelope(this.ctx, env, rpc, kinds, current, check);
+    if (!verdict.ok) throw this.core.alert(new SecSessionError(verdict.kind, verdict.reason), verdict.sessionId, verdict.edge, peer);
+    const { state, joined } = verdict.value;
+    if (joined && defences.startCache && !(await this.replayAdd(`${this.role}:${sidHex}`, sidHex, edge!.id, peer))) {
+      throw this.core.alert(new SecSessionError("replayed-start", "this session start was already accepted"), sidHex, edge!.id, peer);
+    }
+    if (!(await this.commit(key, current?.version, state, sidHex, edge!.id, peer))) {
+      throw this.core.alert(new SecSessionError(current === undefined ? "replayed-start" : "conflict", "another copy of this message was accepted first"), sidHex, edge!.id, peer);
+    }
+    this.core.accepted(edge!.id);
+    await this.closeIfFinished(key, state, edge!);
+    return { sessionKey: sidHex, edge: edge!, message: message!, state, joined };
+  }
+
+  /** The receipt for an accepted one-way message. */
+  receipt(r: Received): Uint8Array {
+    const bytes = this.core.encodeEnvelope(sealReceipt(this.ctx, r.state, r.edge));
+    if (this.plan.finishedFor(this.role).has(r.state.state)) this.core.forgetKeys(r.state.key);
+    return bytes;
+  }
+
+  /** Checks the receipt of a one-way message this party sent (state: after sending). */
+  checkReceipt(bytes: Uint8Array, sent: SessionState, edge: EdgeDescriptor, peer: string): void {
+    const env = this.decode(bytes, peer);
+    const fail = (reason: string) => this.core.alert(new SecSessionError("bad-ack", reason), sent.key, edge.id, peer);
+    if (!env.ack || env.edge !== edge.id || env.step !== sent.step || !constantTimeEqual(env.sessionId, sent.sessionId)) {
+      throw fail("the receipt is not for the message sent");
+    }
+    if (edge.security.authenticity === "none") return this.releaseIfFinished(sent);
+    const a = env.attestations.find((x) => x.role === edge.receiver);
+    const principal = sent.principals[edge.receiver]!;
+    const input = receiptInput(sent.sessionId, edge.receiver, this.role, edge.id, sent.step, sent.h);
+    if (a === undefined) throw fail("the receipt carries no attestation");
+    if (edge.security.authenticity === "hmac-sha256") {
+      const key = this.ctx.macKey(sent.sessionId, principal);
+      if (key === undefined || !constantTimeEqual(this.core.crypto.hmacSha256(key, input), a.tag)) throw fail("the receipt's MAC does not verify");
+    } else {
+      const keys = this.ctx.peerKeys(principal);
+      if (keys === undefined || !this.core.crypto.ed25519Verify(keys.ed25519, input, a.tag)) throw fail("the receipt's signature does not verify");
+    }
+    this.releaseIfFinished(sent);
+  }
+
+  private releaseIfFinished(st: SessionState): void {
+    if (this.plan.finishedFor(this.role).has(st.state)) this.core.forgetKeys(st.key);
+  }
+
+  /**
+   * When this role's part is over, keeps only a tombstone of the session (its
+   * position, step and transcript hash: enough to refuse late duplicates as
+   * replays), zeroes its keys, and forgets it after the replay window.
+   */
+  private async closeIfFinished(key: string, st: SessionState, last: EdgeDescriptor): Promise<void> {
+    if (!this.plan.finishedFor(this.role).has(st.state)) return;
+    const tombstone: SessionState = { ...st, history: [], carried: {}, values: {}, version: st.version + 1 };
+    if (await this.commit(key, st.version, tombstone)) {
+      // A one-way message still has its receipt to seal or check with these keys.
+      if (last.kind !== "oneway") this.core.forgetKeys(st.key);
+      const timer = setTimeout(() => void this.core.store.delete(key).catch(() => undefined), this.descriptor.replayWindowMs);
+      timer.unref();
+    }
+  }
+
+  /** The state of a session, if this party has one. */
+  state(sessionKey: string): Promise<SessionState | undefined> {
+    return this.load(this.key(sessionKey));
+  }
+
+  /** Decodes a message of this session's types. */
+  decodeMessage(typeName: string, bytes: Uint8Array): Message {
+    return fromBinary(this.schemas(typeName)!, bytes);
+  }
+
+  /** The descriptor of a service of this session. */
+  service(typeName: string): DescService {
+    const s = this.services(typeName);
+    if (s === undefined) throw new Error(`secsession: service ${typeName} is not in the session's file or its imports`);
+    return s;
+  }
+
+  /** True when this role receives one-way messages or requests on `path`. */
+  receivesOn(path: string): boolean {
+    return this.plan.edges.some((e) => e.rpc === path && e.receiver === this.role && e.kind !== "response");
+  }
+
+  /** The schema of a message type of this session. */
+  schema(typeName: string): DescMessage {
+    return this.schemas(typeName)!;
+  }
+
+  private typeOf(rpc: string, direction: "request" | "response"): string | undefined {
+    const e = this.plan.edges.find((x) => x.rpc === rpc && (direction === "response" ? x.kind === "response" : x.kind !== "response"));
+    return e?.messageType;
+  }
+
+  private decode(bytes: Uint8Array, peer: string): Envelope {
+    if (bytes.length > MAX_ENVELOPE_BYTES) throw this.core.alert(new SecSessionError("malformed", `envelope of ${bytes.length} bytes exceeds ${MAX_ENVELOPE_BYTES}`), "", -1, peer);
+    try {
+      return fromBinary(EnvelopeSchema, bytes);
+    } catch (e: unknown) {
+      throw this.core.alert(new SecSessionError("malformed", "the envelope does not decode", { cause: e }), "", -1, peer);
+    }
+  }
+
+  private async load(key: string, sid = "", edge = -1, peer = ""): Promise<SessionState | undefined> {
+    try {
+      return await this.core.store.get(key);
+    } catch (e: unknown) {
+      throw this.storeDown(e, sid, edge, peer);
+    }
+  }
+
+  private async commit(key: string, expected: number | undefined, next: SessionState, sid = "", edge = -1, peer = ""): Promise<boolean> {
+    try {
+      return await this.core.store.commit(key, expected, next);
+    } catch (e: unknown) {
+      throw this.storeDown(e, sid, edge, peer);
+    }
+  }
+
+  private async replayAdd(id: string, sid: string, edge: number, peer: string): Promise<boolean> {
+    try {
+      return await this.core.replay.add(id, this.core.now() + this.descriptor.replayWindowMs);
+    } catch (e: unknown) {
+      throw this.storeDown(e, sid, edge, peer);
+    }
+  }
+
+  private storeDown(e: unknown, sid: string, edge: number, peer: string): SecSessionError {
+    const reason = e instanceof StoreUnavailableError ? e.message : "the session store failed";
+    return this.core.alert(new SecSessionError("store-unavailable", reason, { cause: e }), sid, edge, peer);
+  }
+}
+
+function withDependencies(file: DescFile): DescFile[] {
+  const out = new Map<string, DescFile>();
+  const stack = [file];
+  while (stack.length > 0) {
+    const f = stack.pop()!;
+    if (out.has(f.proto.name)) continue;
+    out.set(f.proto.name, f);
+    stack.push(...f.dependencies);
+  }
+  return [...out.values()];
+}

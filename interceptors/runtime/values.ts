@@ -1,0 +1,77 @@
+/**
+ * Value checks on decoded payloads: the oneof case of a response branch,
+ * principals bound from request fields, `where` equalities and `opens`
+ * commitments (docs/protocol.md, "Values").
+ */
+import { equals, fromBinary, type DescMessage, type Message } from "@bufbuild/protobuf";
+import type { EarlierFieldRef, EdgeDescriptor } from "../descriptor/types.js";
+import { constantTimeEqual, type CryptoBackend } from "../keys/crypto/index.js";
+import type { ValueCheck } from "../monitor/open.js";
+
+/** Looks up the schema of a message type. */
+export type SchemaLookup = (typeName: string) => DescMessage | undefined;
+
+/** The value check of one decoded message. */
+export function valueCheck(
+  schemas: SchemaLookup,
+  typeOf: (ref: EarlierFieldRef) => string | undefined,
+  crypto: CryptoBackend,
+  message: Message,
+  schema: DescMessage,
+  payload: Uint8Array,
+): ValueCheck {
+  return (edge: EdgeDescriptor, principals, state) => {
+    const get = (m: Message, s: DescMessage, number: number): unknown => {
+      const f = s.fields.find((x) => x.number === number);
+      if (f === undefined) return undefined;
+      if (f.oneof !== undefined) {
+        const o = (m as unknown as Record<string, { case?: string; value?: unknown }>)[f.oneof.localName];
+        return o?.case === f.localName ? o.value : undefined;
+      }
+      return (m as unknown as Record<string, unknown>)[f.localName];
+    };
+    if (edge.case !== null) {
+      const oneof = schema.oneofs.find((o) => o.name === edge.case!.oneof);
+      const field = schema.fields.find((f) => f.number === edge.case!.field.number);
+      const actual = oneof === undefined ? undefined : (message as unknown as Record<string, { case?: string }>)[oneof.localName]?.case;
+      if (field === undefined || actual !== field.localName) {
+        return `edge ${edge.id} is the ${edge.case.field.name} branch, but the response carries ${actual === undefined ? "no case" : `case ${actual}`}`;
+      }
+    }
+    for (const b of edge.binds) {
+      if (b.field === null) continue;
+      const v = get(message, schema, b.field.number);
+      if (v !== principals[b.role]) return `${b.field.name} must name the principal bound to ${b.role} (${JSON.stringify(principals[b.role])}), got ${JSON.stringify(v)}`;
+    }
+    const earlier = (ref: EarlierFieldRef): { value: unknown; ok: boolean } => {
+      const bytes = state.values[`${ref.rpc}|${ref.direction}`];
+      const type = typeOf(ref);
+      const s = type === undefined ? undefined : schemas(type);
+      if (bytes === undefined || s === undefined) return { value: undefined, ok: false };
+      return { value: get(fromBinary(s, bytes), s, ref.field.number), ok: true };
+    };
+    for (const w of edge.where) {
+      const mine = get(message, schema, w.field.number);
+      const theirs = earlier(w.equals);
+      if (!theirs.ok) return `no earlier ${w.equals.rpc} ${w.equals.direction} to compare ${w.field.name} with`;
+      const f = schema.fields.find((x) => x.number === w.field.number);
+      if (!sameValue(mine, theirs.value, f?.message)) return `${w.field.name} must equal ${w.equals.field.name} of the earlier ${w.equals.rpc} ${w.equals.direction}`;
+    }
+    if (edge.opens !== null) {
+      const c = earlier(edge.opens);
+      if (!c.ok || !(c.value instanceof Uint8Array)) return `no earlier commitment ${edge.opens.field.name} to open`;
+      if (!constantTimeEqual(crypto.sha256(payload), c.value)) return `the payload does not open the commitment ${edge.opens.field.name}`;
+    }
+    return undefined;
+  };
+}
+
+function sameValue(a: unknown, b: unknown, messageSchema: DescMessage | undefined): boolean {
+  if (a instanceof Uint8Array && b instanceof Uint8Array) return a.length === b.length && a.every((x, i) => x === b[i]);
+  if (messageSchema !== undefined && isMessage(a) && isMessage(b)) return equals(messageSchema, a, b);
+  return a === b;
+}
+
+function isMessage(x: unknown): x is Message {
+  return typeof x === "object" && x !== null && "$typeName" in x;
+}

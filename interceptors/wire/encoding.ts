@@ -1,0 +1,71 @@
+/**
+ * Canonical byte encodings that MACs, signatures and hashes cover
+ * (docs/protocol.md, "Byte encodings"). Protobuf encoding is not canonical,
+ * so nothing authenticated is ever a re-encoding of a protobuf message.
+ */
+
+const utf8 = new TextEncoder();
+
+/** Concatenates byte arrays. */
+export function concat(...parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** 32-bit unsigned big-endian. */
+export function u32(n: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, n >>> 0, false);
+  return b;
+}
+
+/** 64-bit unsigned big-endian. */
+export function u64(n: bigint): Uint8Array {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, n), false);
+  return b;
+}
+
+/** A length-prefixed (u32) byte string. */
+export function lp(bytes: Uint8Array): Uint8Array {
+  return concat(u32(bytes.length), bytes);
+}
+
+/** A length-prefixed UTF-8 string. */
+export function lps(s: string): Uint8Array {
+  return lp(utf8.encode(s));
+}
+
+/** Domain-separation label: `secsession/v1 <name>` as a length-prefixed string. */
+export function label(name: string): Uint8Array {
+  return lps(`secsession/v1 ${name}`);
+}
+
+/** A role bound to a principal. */
+export interface RoleBinding {
+  readonly role: string;
+  readonly principal: string;
+}
+
+/** Bindings sorted by role, as u32 count then (lp role, lp principal) pairs. */
+export function bindingsBytes(bs: readonly RoleBinding[]): Uint8Array {
+  const sorted = [...bs].sort((a, b) => (a.role < b.role ? -1 : a.role > b.role ? 1 : 0));
+  return concat(u32(sorted.length), ...sorted.flatMap((b) => [lps(b.role), lps(b.principal)]));
+}
+
+/** Hex of bytes (for map keys and logs of public values only). */
+export function hex(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
+}
+
+/** Bytes of a hex string. */
+export function unhex(s: string): Uint8Array {
+  return new Uint8Array(Buffer.from(s, "hex"));
+}

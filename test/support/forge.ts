@@ -1,0 +1,30 @@
+/**
+ * What a compromised peer can do with its own keys and our library: seal
+ * messages the protocol does not allow it to send, over a history it made up.
+ */
+import type { EdgeDescriptor } from "../../interceptors/descriptor/types.js";
+import { advance } from "../../interceptors/monitor/advance.js";
+import { sealMessage } from "../../interceptors/monitor/seal.js";
+import type { SessionState } from "../../interceptors/monitor/state.js";
+import type { Party } from "../../interceptors/runtime/party.js";
+import { transcriptStep } from "../../interceptors/wire/transcript.js";
+import { toBinary } from "@bufbuild/protobuf";
+import { EnvelopeSchema } from "../../gen/secsession/v1/envelope_pb.js";
+
+/** The state after `edges` happened, as `party` claims (payloads made up). */
+export function pretend(party: Party, st: SessionState, edges: readonly EdgeDescriptor[]): SessionState {
+  let s = st;
+  for (const e of edges) {
+    const step = s.step + 1n;
+    const payloadHash = party.core.crypto.sha256(new TextEncoder().encode(`made up ${e.id}`));
+    const h = transcriptStep(party.core.crypto, s.h, { edge: e.id, step, payloadHash, bindings: [] });
+    s = advance({ ...party.ctx, role: e.sender }, s, [{ edge: e, item: { edge: e.id, step, payloadHash, bindings: [], h } }], s.principals, new Uint8Array(), []);
+  }
+  return s;
+}
+
+/** Seals `payload` as `edge` from `st` with `party`'s keys, whatever the protocol says. */
+export function forge(party: Party, st: SessionState, edge: EdgeDescriptor, payload: Uint8Array): Uint8Array {
+  const ctx = { ...party.ctx, role: edge.sender };
+  return toBinary(EnvelopeSchema, sealMessage(ctx, st, edge, payload, []).envelope);
+}

@@ -1,0 +1,89 @@
+/**
+ * A man in the middle on loopback: a gRPC server that takes every session
+ * rpc meant for one peer and hands it to a policy, which may forward it
+ * (unchanged, rewritten, later, twice), drop it or inject others.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { EnvelopeSchema, type Envelope } from "../../gen/secsession/v1/envelope_pb.js";
+import { SealedBytes, sealedMethod } from "../../interceptors/grpc/sealed.js";
+
+/** What a raw call returned: the response bytes, or the gRPC error. */
+export type Outcome = { ok: true; bytes: Uint8Array } | { ok: false; code: number; details: string };
+
+/** Sends raw envelope bytes to `address` on `path`, as an attacker can. */
+export function rawCall(address: string, path: string, bytes: Uint8Array): Promise<Outcome> {
+  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  const m = sealedMethod(path, path);
+  return new Promise((resolve) => {
+    client.makeUnaryRequest(path, m.requestSerialize, m.responseDeserialize, new SealedBytes(bytes), { deadline: Date.now() + 10_000 }, (err, value) => {
+      client.close();
+      if (err !== null) resolve({ ok: false, code: err.code, details: err.details });
+      else resolve({ ok: true, bytes: (value as SealedBytes).bytes });
+    });
+  });
+}
+
+export type Policy = (path: string, bytes: Uint8Array, forward: (path: string, bytes: Uint8Array) => Promise<Outcome>) => Promise<Outcome>;
+
+export interface Mitm {
+  readonly address: string;
+  /** Every request that passed through, in order. */
+  readonly seen: Array<{ path: string; bytes: Uint8Array }>;
+  policy: Policy;
+  close(): void;
+}
+
+/** Starts a proxy for `target` serving the rpc `paths`. */
+export async function mitm(target: () => string, paths: readonly string[]): Promise<Mitm> {
+  const server = new grpc.Server();
+  const seen: Mitm["seen"] = [];
+  const state: { policy: Policy } = { policy: (path, bytes, forward) => forward(path, bytes) };
+  const byService = new Map<string, string[]>();
+  for (const p of paths) {
+    const [, svc, method] = p.split("/");
+    byService.set(svc!, [...(byService.get(svc!) ?? []), method!]);
+  }
+  for (const [svc, methods] of byService) {
+    const def: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+    const impl: grpc.UntypedServiceImplementation = {};
+    for (const m of methods) {
+      const path = `/${svc}/${m}`;
+      def[m] = sealedMethod(path, m);
+      impl[m] = (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        const bytes = (call.request as SealedBytes).bytes;
+        seen.push({ path, bytes });
+        state.policy(path, bytes, (p, b) => rawCall(target(), p, b)).then((o) =>
+          o.ok ? cb(null, new SealedBytes(o.bytes)) : cb({ code: o.code, details: o.details }),
+        );
+      };
+    }
+    server.addService(def as grpc.ServiceDefinition, impl);
+  }
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+  );
+  return {
+    address: `127.0.0.1:${port}`,
+    seen,
+    get policy() {
+      return state.policy;
+    },
+    set policy(p: Policy) {
+      state.policy = p;
+    },
+    close: () => server.forceShutdown(),
+  };
+}
+
+/** Decodes an envelope. */
+export function decode(bytes: Uint8Array): Envelope {
+  return fromBinary(EnvelopeSchema, bytes);
+}
+
+/** Encodes an envelope after `change` edits a copy of it. */
+export function rewrite(bytes: Uint8Array, change: (e: Envelope) => void): Uint8Array {
+  const e = fromBinary(EnvelopeSchema, bytes);
+  change(e);
+  return toBinary(EnvelopeSchema, create(EnvelopeSchema, e));
+}
