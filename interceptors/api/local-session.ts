@@ -38,9 +38,17 @@ export class LocalSession {
     readonly party: Party,
     readonly key: string,
     private readonly transport: Transport,
+    /** Called once when the role's part of the session is over. */
+    private readonly onFinal: () => void = () => undefined,
+    /** Resume at the local state where `edge` is received (a session this process did not see start). */
+    resumeAt?: number,
   ) {
     this.projection = party.descriptor.projections[party.role]!;
     this.local = this.projection.initial;
+    if (resumeAt !== undefined) {
+      const t = this.projection.transitions.find((x) => x.direction === "receive" && x.edges.includes(resumeAt));
+      if (t !== undefined) this.local = t.from;
+    }
   }
 
   /** The state object of the current local state. */
@@ -51,7 +59,7 @@ export class LocalSession {
   /** Records an accepted incoming message; returns its typed view. */
   accept(r: Received, respond: Responder | undefined): IncomingValue {
     const t = this.transition(this.local, "receive", r.edge.id);
-    this.local = t.to;
+    this.moveTo(t.to);
     if (r.edge.kind === "request") this.pendingCall = { rpc: r.edge.rpc, respond: respond! };
     return { kind: moveName(t), message: r.message, next: this.stateObject(t.to) };
   }
@@ -68,6 +76,11 @@ export class LocalSession {
     const p = this.pendingCall;
     this.pendingCall = undefined;
     p?.respond({ code: 13, details: `secsession: the handler failed before responding: ${reason}` });
+  }
+
+  private moveTo(to: number): void {
+    this.local = to;
+    if (this.projection.states[to]!.final) this.onFinal();
   }
 
   private transition(from: number, direction: "send" | "receive", edge: number): LocalTransitionDescriptor {
@@ -121,14 +134,12 @@ export class LocalSession {
       this.pendingCall = undefined;
       pending.respond(null, send);
       await send.done;
-      this.local = t.to;
+      this.moveTo(t.to);
       return this.stateObject(t.to);
     }
     // The receiver may answer before this call returns: move on as soon as the message is sealed.
     void send.done.then(
-      () => {
-        this.local = t.to;
-      },
+      () => this.moveTo(t.to),
       () => undefined,
     );
     const outcome = await this.transport.call(this.party, send, options);

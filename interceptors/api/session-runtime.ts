@@ -116,8 +116,9 @@ export class SessionRuntime implements Transport {
   async start<M extends Machine>(def: RoleDefinition<M>, bindings: Readonly<Record<string, string>>): Promise<RoleState<M, 0>> {
     const party = this.party(def);
     const st = await party.start(bindings);
-    const local = new LocalSession(party, st.key, this);
-    this.sessions.set(party.key(st.key), local);
+    const key = party.key(st.key);
+    const local = new LocalSession(party, st.key, this, () => this.sessions.delete(key));
+    this.sessions.set(key, local);
     return local.current() as RoleState<M, 0>;
   }
 
@@ -217,9 +218,9 @@ export class SessionRuntime implements Transport {
     const { party, received } = value;
     const key = party.key(received.sessionKey);
     let local = this.sessions.get(key);
-    const joined = local === undefined;
+    const joined = received.joined;
     if (local === undefined) {
-      local = new LocalSession(party, received.sessionKey, this);
+      local = new LocalSession(party, received.sessionKey, this, () => this.sessions.delete(key), joined ? undefined : received.edge.id);
       this.sessions.set(key, local);
     }
     let incoming: IncomingValue;

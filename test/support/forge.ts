@@ -7,7 +7,7 @@ import { advance } from "../../interceptors/monitor/advance.js";
 import { sealMessage } from "../../interceptors/monitor/seal.js";
 import type { SessionState } from "../../interceptors/monitor/state.js";
 import type { Party } from "../../interceptors/runtime/party.js";
-import { transcriptStep } from "../../interceptors/wire/transcript.js";
+import { transcriptStart, transcriptStep } from "../../interceptors/wire/transcript.js";
 import { toBinary } from "@bufbuild/protobuf";
 import { EnvelopeSchema } from "../../gen/secsession/v1/envelope_pb.js";
 
@@ -23,8 +23,29 @@ export function pretend(party: Party, st: SessionState, edges: readonly EdgeDesc
   return s;
 }
 
-/** Seals `payload` as `edge` from `st` with `party`'s keys, whatever the protocol says. */
+/**
+ * Seals `payload` as `edge` from `st` with `party`'s keys, whatever the
+ * protocol says: the sender claims to be `edge.sender` and to stand where the
+ * edge starts.
+ */
 export function forge(party: Party, st: SessionState, edge: EdgeDescriptor, payload: Uint8Array): Uint8Array {
   const ctx = { ...party.ctx, role: edge.sender };
-  return toBinary(EnvelopeSchema, sealMessage(ctx, st, edge, payload, []).envelope);
+  return toBinary(EnvelopeSchema, sealMessage(ctx, { ...st, state: edge.from }, edge, payload, []).envelope);
+}
+
+/** `st` with the payload hash of its history item at `step` replaced, and the transcript recomputed. */
+export function lieAbout(party: Party, st: SessionState, step: bigint, payload: Uint8Array): SessionState {
+  const c = party.core.crypto;
+  const items = [...st.history];
+  const i = items.findIndex((x) => x.step === step);
+  if (i < 0) throw new Error(`no history item at step ${step}`);
+  let h = i > 0 ? items[i - 1]!.h : step === 1n ? transcriptStart(c, st.sessionId) : undefined;
+  if (h === undefined) throw new Error("lieAbout needs the item before the lie in the history");
+  for (let k = i; k < items.length; k++) {
+    const x = items[k]!;
+    const payloadHash = k === i ? c.sha256(payload) : x.payloadHash;
+    h = transcriptStep(c, h, { edge: x.edge, step: x.step, payloadHash, bindings: x.bindings });
+    items[k] = { ...x, payloadHash, h };
+  }
+  return { ...st, history: items, h: h! };
 }
