@@ -18,8 +18,8 @@ import type { EdgeDescriptor, SecurityAlert, SessionDescriptor } from "../../int
 import { without } from "../../interceptors/monitor/defences.js";
 import type { Party } from "../../interceptors/runtime/party.js";
 import { cluster, type Cluster } from "../support/parties.js";
-import { rawCall, type Outcome } from "../support/mitm.js";
-import { forge, lieAbout } from "../support/forge.js";
+import { rawCall, type Outcome } from "../../examples/support/adversary/mitm.js";
+import { forge, lieAbout } from "../../examples/support/adversary/forge.js";
 
 const edgeOf = (d: SessionDescriptor, rpc: string, kind = "oneway"): EdgeDescriptor => d.edges.find((e) => e.rpc.endsWith(rpc) && e.kind === kind)!;
 const bytesOf = <D extends DescMessage>(schema: D, init: object) => toBinary(schema, create(schema, init as never));

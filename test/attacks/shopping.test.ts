@@ -14,8 +14,8 @@ import { ShoppingC, ShoppingO, ShoppingSession, ShoppingW } from "../../gen/shop
 import { without, type Defence } from "../../interceptors/monitor/defences.js";
 import type { AlertKind, SecurityAlert } from "../../interceptors/index.js";
 import { cluster, type Cluster } from "../support/parties.js";
-import { decode, mitm, rawCall, rewrite, type Mitm, type Outcome, type Policy } from "../support/mitm.js";
-import { forge, pretend } from "../support/forge.js";
+import { decode, mitm, rawCall, rewrite, type Mitm, type Outcome, type Policy } from "../../examples/support/adversary/mitm.js";
+import { forge, pretend } from "../../examples/support/adversary/forge.js";
 
 const edge = (rpc: string) => ShoppingSession.edges.find((e) => e.rpc.endsWith(rpc))!;
 const [REQUEST, OFFER, REJECT, ACCEPT, CONFIRM] = ["/Request", "/Offer", "/Reject", "/Accept", "/Confirm"].map(edge) as [
@@ -215,10 +215,10 @@ test.serial("seed attack 2 is still refused without the step counter (its stale 
 async function confirmWithoutAccept() {
   const i: Injection = {};
   const s = await shop("office", (path, bytes, forward) => forward(path, bytes));
-  s.afterFirstOffer = async (sid) => {
+  s.beforeFirstOffer = async (sid) => {
     const w = s.c.peers["warehouse"]!.runtime.party(ShoppingW);
     const st = (await w.state(sid))!;
-    const lie = pretend(w, st, [ACCEPT]); // w claims c accepted
+    const lie = pretend(w, st, [OFFER, ACCEPT]); // w claims it offered and c accepted
     const forged = forge(w, lie, CONFIRM, toBinary(ConfirmRequestSchema, create(ConfirmRequestSchema)));
     await inject(s, "office", CONFIRM.rpc, forged, i);
   };

@@ -2,14 +2,14 @@
  * What a compromised peer can do with its own keys and our library: seal
  * messages the protocol does not allow it to send, over a history it made up.
  */
-import type { EdgeDescriptor } from "../../interceptors/descriptor/types.js";
-import { advance } from "../../interceptors/monitor/advance.js";
-import { sealMessage } from "../../interceptors/monitor/seal.js";
-import type { SessionState } from "../../interceptors/monitor/state.js";
-import type { Party } from "../../interceptors/runtime/party.js";
-import { transcriptStart, transcriptStep } from "../../interceptors/wire/transcript.js";
+import type { EdgeDescriptor } from "../../../interceptors/descriptor/types.js";
+import { advance } from "../../../interceptors/monitor/advance.js";
+import { sealMessage } from "../../../interceptors/monitor/seal.js";
+import type { SessionState } from "../../../interceptors/monitor/state.js";
+import type { Party } from "../../../interceptors/runtime/party.js";
+import { transcriptStart, transcriptStep } from "../../../interceptors/wire/transcript.js";
 import { toBinary } from "@bufbuild/protobuf";
-import { EnvelopeSchema } from "../../gen/secsession/v1/envelope_pb.js";
+import { EnvelopeSchema } from "../../../gen/secsession/v1/envelope_pb.js";
 
 /** The state after `edges` happened, as `party` claims (payloads made up). */
 export function pretend(party: Party, st: SessionState, edges: readonly EdgeDescriptor[]): SessionState {

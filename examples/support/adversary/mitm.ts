@@ -5,8 +5,8 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { EnvelopeSchema, type Envelope } from "../../gen/secsession/v1/envelope_pb.js";
-import { SealedBytes, sealedMethod } from "../../interceptors/grpc/sealed.js";
+import { EnvelopeSchema, type Envelope } from "../../../gen/secsession/v1/envelope_pb.js";
+import { SealedBytes, sealedMethod } from "../../../interceptors/grpc/sealed.js";
 
 /** What a raw call returned: the response bytes, or the gRPC error. */
 export type Outcome = { ok: true; bytes: Uint8Array } | { ok: false; code: number; details: string };
