@@ -1,0 +1,159 @@
+/**
+ * The keys of one pair of principals in one session (docs/keys.md).
+ *
+ * First contact: the first time P needs a key for Q, P writes one
+ * Noise_K_25519_ChaChaPoly_SHA256 message (`e, es, ss`, both statics known
+ * from the key resolver) whose payload is P's first ratchet public key. The
+ * message rides in P's envelope, addressed to Q, and is carried by later
+ * roles until Q receives it: no extra round trip, and Q can check MACs from a
+ * role it never talked to.
+ *
+ * DH ratchet: when the token passes back between the pair — P needs a send
+ * key after receiving a new ratchet key from Q — P draws a fresh ratchet key
+ * pair and mixes DH(new, Q's latest) into the root key; the version goes up
+ * by one and every key of the old version is retired (zeroed).
+ *
+ * Functions here are pure: they return the new pair state and the buffers to
+ * retire once the message that caused the change is committed.
+ */
+import { createHandshakeState } from "./noise/index.js";
+import { hkdf32 } from "./pairwise.js";
+import { zeroize, type CryptoBackend, type KeyPair } from "./crypto/index.js";
+import { concat, label, lp, lps } from "../wire/encoding.js";
+
+/** Keys of one direction at one version. */
+export interface DirectionKeys {
+  readonly version: number;
+  readonly mac: Uint8Array;
+  readonly enc: Uint8Array;
+}
+
+/** One side's state of a pair channel. */
+export interface PairState {
+  /** DH steps so far: 1 after first contact. */
+  readonly version: number;
+  readonly root: Uint8Array;
+  /** This side's latest ratchet key pair, until the peer's next ratchet consumes it. */
+  readonly mine: KeyPair | undefined;
+  /** The peer's latest ratchet public key. */
+  readonly theirs: Uint8Array | undefined;
+  readonly send: DirectionKeys | undefined;
+  readonly recv: DirectionKeys | undefined;
+  /** The peer contributed a ratchet key since this side's send keys were made. */
+  readonly mustRatchet: boolean;
+}
+
+/** What a key update carries on the wire. */
+export type KeyUpdateBody = { readonly kind: "noise"; readonly message: Uint8Array } | { readonly kind: "ratchet"; readonly publicKey: Uint8Array };
+
+/** The two principals and the session a pair channel belongs to. */
+export interface PairContext {
+  readonly crypto: CryptoBackend;
+  readonly sid: Uint8Array;
+  readonly self: { readonly id: string; readonly x25519: KeyPair };
+  readonly peerId: string;
+  readonly peerStatic: Uint8Array;
+}
+
+/** A change of a pair state. */
+export interface PairChange {
+  readonly pair: PairState;
+  /** Buffers of the old state to zero once the change is committed. */
+  readonly retired: readonly Uint8Array[];
+  /** Buffers created for the new state (zeroed if the change is abandoned). */
+  readonly created: readonly Uint8Array[];
+}
+
+export const NOISE_PROTOCOL = "Noise_K_25519_ChaChaPoly_SHA256";
+
+const ZERO32 = new Uint8Array(32);
+
+function prologue(ctx: PairContext, initiator: string, responder: string): Uint8Array {
+  return concat(label("pair"), lp(ctx.sid), lps(initiator), lps(responder));
+}
+
+function directionKeys(c: CryptoBackend, root: Uint8Array, from: string, to: string, version: number): DirectionKeys {
+  return {
+    version,
+    mac: hkdf32(c, ZERO32, root, concat(label("mac"), lps(from), lps(to))),
+    enc: hkdf32(c, ZERO32, root, concat(label("enc"), lps(from), lps(to))),
+  };
+}
+
+const keysOf = (d: DirectionKeys | undefined): Uint8Array[] => (d === undefined ? [] : [d.mac, d.enc]);
+
+/** This side's send keys toward the peer, with the key update to send when they are new. */
+export function sendKeys(ctx: PairContext, st: PairState | undefined): PairChange & { readonly update: (KeyUpdateBody & { version: number }) | undefined } {
+  const c = ctx.crypto;
+  if (st === undefined) {
+    // First contact: one Noise_K message whose payload is our first ratchet public key.
+    const ratchet = c.x25519KeyPair();
+    const hs = createHandshakeState({ protocolName: NOISE_PROTOCOL, initiator: true, prologue: prologue(ctx, ctx.self.id, ctx.peerId), s: ctx.self.x25519, rs: ctx.peerStatic, backend: c });
+    const message = hs.writeMessage(ratchet.publicKey);
+    const t = hs.transport!;
+    const root = hkdf32(c, t.handshakeHash, t.send!.k!, label("root"));
+    t.send!.destroy();
+    hs.destroy();
+    const send = directionKeys(c, root, ctx.self.id, ctx.peerId, 1);
+    const pair: PairState = { version: 1, root, mine: ratchet, theirs: undefined, send, recv: undefined, mustRatchet: false };
+    return { pair, retired: [], created: [root, ratchet.privateKey, ...keysOf(send)], update: { kind: "noise", message, version: 1 } };
+  }
+  if (!st.mustRatchet && st.send !== undefined) return { pair: st, retired: [], created: [], update: undefined };
+  if (st.theirs === undefined) throw new Error("secsession: internal error: ratchet without a peer ratchet key");
+  const ratchet = c.x25519KeyPair();
+  const dh = c.x25519(ratchet.privateKey, st.theirs);
+  const root = hkdf32(c, st.root, dh, label("ratchet"));
+  zeroize(dh);
+  const version = st.version + 1;
+  const send = directionKeys(c, root, ctx.self.id, ctx.peerId, version);
+  const pair: PairState = { version, root, mine: ratchet, theirs: st.theirs, send, recv: undefined, mustRatchet: false };
+  return {
+    pair,
+    retired: [st.root, ...(st.mine ? [st.mine.privateKey] : []), ...keysOf(st.send), ...keysOf(st.recv)],
+    created: [root, ratchet.privateKey, ...keysOf(send)],
+    update: { kind: "ratchet", publicKey: ratchet.publicKey, version },
+  };
+}
+
+/** Thrown for a key update that cannot be applied (refused as `bad-key-update`). */
+export class KeyUpdateError extends Error {}
+
+/** Applies a key update from the peer: the receive keys of its new version. */
+export function acceptUpdate(ctx: PairContext, st: PairState | undefined, version: number, body: KeyUpdateBody): PairChange {
+  const c = ctx.crypto;
+  if (body.kind === "noise") {
+    if (st !== undefined || version !== 1) throw new KeyUpdateError(`a first-contact message from ${ctx.peerId} where version ${(st?.version ?? 0) + 1} was due`);
+    const hs = createHandshakeState({ protocolName: NOISE_PROTOCOL, initiator: false, prologue: prologue(ctx, ctx.peerId, ctx.self.id), s: ctx.self.x25519, rs: ctx.peerStatic, backend: c });
+    let theirs: Uint8Array;
+    try {
+      theirs = hs.readMessage(body.message);
+    } catch (e: unknown) {
+      hs.destroy();
+      throw new KeyUpdateError(`the first-contact message from ${ctx.peerId} does not verify`, { cause: e });
+    }
+    if (theirs.length !== 32) throw new KeyUpdateError("the first-contact payload must be a 32-byte ratchet key");
+    const t = hs.transport!;
+    const root = hkdf32(c, t.handshakeHash, t.receive!.k!, label("root"));
+    t.receive!.destroy();
+    hs.destroy();
+    const recv = directionKeys(c, root, ctx.peerId, ctx.self.id, 1);
+    return { pair: { version: 1, root, mine: undefined, theirs, send: undefined, recv, mustRatchet: true }, retired: [], created: [root, ...keysOf(recv)] };
+  }
+  if (st === undefined || version !== st.version + 1) throw new KeyUpdateError(`ratchet version ${version} from ${ctx.peerId} where ${(st?.version ?? 0) + 1} was due`);
+  if (st.mine === undefined) throw new KeyUpdateError(`a ratchet from ${ctx.peerId} before this side offered a ratchet key`);
+  if (body.publicKey.length !== 32) throw new KeyUpdateError("a ratchet key is 32 bytes");
+  let dh: Uint8Array;
+  try {
+    dh = c.x25519(st.mine.privateKey, body.publicKey);
+  } catch (e: unknown) {
+    throw new KeyUpdateError("the ratchet key is not a valid X25519 public key", { cause: e });
+  }
+  const root = hkdf32(c, st.root, dh, label("ratchet"));
+  zeroize(dh);
+  const recv = directionKeys(c, root, ctx.peerId, ctx.self.id, version);
+  return {
+    pair: { version, root, mine: undefined, theirs: body.publicKey, send: undefined, recv, mustRatchet: true },
+    retired: [st.root, st.mine.privateKey, ...keysOf(st.send), ...keysOf(st.recv)],
+    created: [root, ...keysOf(recv)],
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * Versioned keys with enforced deletion (seed 004: guards and receipts).
+ *
+ * Every key buffer of a versioned scope (one pair of principals in one
+ * session) is registered in the vault with the version it belongs to and
+ * yields a receipt. A receipt is given back only by zeroing its buffer
+ * (`retire`) or by deriving the next version's key from it (`convert`, which
+ * zeroes the old buffer). `bump` moves the scope to the next version and
+ * refuses while any receipt of the current version is outstanding — so no
+ * key of an old version can outlive the bump. Receipts are bound to their
+ * buffer: retiring another buffer does not give a receipt back.
+ */
+import { isAllZero } from "./crypto/bytes.js";
+import { zeroize } from "./crypto/index.js";
+
+/** Proof that a key buffer of some version is alive. */
+export interface Receipt {
+  readonly scope: string;
+  readonly version: number;
+  /** The buffer this receipt is bound to. */
+  readonly key: Uint8Array;
+}
+
+/** Thrown when a bump would leave a key of the old version alive, or a receipt is misused. */
+export class KeyVaultError extends Error {
+  constructor(message: string) {
+    super(`secsession: key vault: ${message}`);
+    this.name = "KeyVaultError";
+  }
+}
+
+export class KeyVault {
+  private readonly versions = new Map<string, number>();
+  private readonly live = new Map<string, Set<Receipt>>();
+
+  /** The current version of a scope (0 if never bumped). */
+  version(scope: string): number {
+    return this.versions.get(scope) ?? 0;
+  }
+
+  /** Registers `key` as a key of the scope's current version. */
+  issue(scope: string, key: Uint8Array): Receipt {
+    const r: Receipt = { scope, version: this.version(scope), key };
+    this.outstanding(scope).add(r);
+    return r;
+  }
+
+  /** Zeroes the receipt's buffer and gives the receipt back. */
+  retire(r: Receipt): void {
+    const set = this.outstanding(r.scope);
+    if (!set.has(r)) throw new KeyVaultError(`receipt of version ${r.version} in ${r.scope} is not outstanding`);
+    zeroize(r.key);
+    set.delete(r);
+  }
+
+  /**
+   * Derives the next version's key from `r` (the old buffer is zeroed and its
+   * receipt given back); the new key's receipt belongs to version + 1 and
+   * counts once the scope is bumped.
+   */
+  convert(r: Receipt, derive: (old: Uint8Array) => Uint8Array): Receipt {
+    const next = derive(r.key);
+    if (next === r.key) throw new KeyVaultError("convert must derive a new buffer");
+    this.retire(r);
+    const out: Receipt = { scope: r.scope, version: r.version + 1, key: next };
+    this.outstanding(r.scope).add(out);
+    return out;
+  }
+
+  /** Moves the scope to the next version; refuses while a key of the current version is alive. */
+  bump(scope: string): number {
+    const v = this.version(scope);
+    const alive = [...this.outstanding(scope)].filter((r) => r.version <= v);
+    if (alive.length > 0) throw new KeyVaultError(`cannot bump ${scope} to version ${v + 1}: ${alive.length} key(s) of version ${v} are neither zeroed nor converted`);
+    this.versions.set(scope, v + 1);
+    return v + 1;
+  }
+
+  /** Retires every key of a scope and forgets it (the session is over). */
+  close(scope: string): void {
+    for (const r of this.outstanding(scope)) zeroize(r.key);
+    this.live.delete(scope);
+    this.versions.delete(scope);
+  }
+
+  /** Keys still alive in a scope (for tests and leak checks). */
+  alive(scope: string): readonly Receipt[] {
+    return [...this.outstanding(scope)].filter((r) => !isAllZero(r.key));
+  }
+
+  private outstanding(scope: string): Set<Receipt> {
+    let s = this.live.get(scope);
+    if (s === undefined) {
+      s = new Set();
+      this.live.set(scope, s);
+    }
+    return s;
+  }
+}
