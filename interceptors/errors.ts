@@ -18,6 +18,7 @@ export type AlertKind =
   | "out-of-order"
   | "unknown-peer"
   | "bad-attestation"
+  | "bad-key-update"
   | "value"
   | "bad-ack"
   | "conflict"
@@ -39,6 +40,7 @@ export const STATUS_OF: Readonly<Record<AlertKind, status>> = {
   conflict: status.ABORTED,
   "unknown-peer": status.UNAUTHENTICATED,
   "bad-attestation": status.UNAUTHENTICATED,
+  "bad-key-update": status.UNAUTHENTICATED,
   "bad-ack": status.UNAUTHENTICATED,
   "store-unavailable": status.UNAVAILABLE,
 };

@@ -22,7 +22,7 @@ export function createClientInterceptor(): Interceptor {
             const peer = call.getPeer();
             if (p.edge.kind === "oneway") {
               try {
-                p.party.checkReceipt(message.bytes, sent, p.edge, peer);
+                p.party.checkReceipt(message.bytes, sent, p.edge, peer, p.expectedReceipt);
                 nextMessage(new CheckedReceipt(sent));
               } catch (e: unknown) {
                 nextMessage(new RefusedResponse(SecSessionError.from(e, "bad-ack")));
@@ -40,7 +40,8 @@ export function createClientInterceptor(): Interceptor {
         if (!(message instanceof PendingSend)) return next(message);
         pending = message;
         message.party.wrap(message.sessionKey, message.edge, message.message, message.bindings).then(
-          ({ bytes, state }) => {
+          ({ bytes, state, expectedReceipt }) => {
+            message.expectedReceipt = expectedReceipt;
             message.markSealed(state);
             next(new SealedBytes(bytes));
           },

@@ -22,6 +22,8 @@ export class SealedBytes {
 export class PendingSend {
   /** The sender's state once the message is sealed (set by the interceptor). */
   sealed: SessionState | undefined;
+  /** For a one-way message on an HMAC edge: the tag its receipt must carry. */
+  expectedReceipt: Uint8Array | undefined;
   /** Settles when the interceptor has sealed the message (or failed to). */
   readonly done: Promise<SessionState>;
   private settle!: { resolve: (s: SessionState) => void; reject: (e: unknown) => void };
@@ -81,7 +83,9 @@ function serialize(v: unknown): Buffer {
   throw new Error("secsession: refusing to send an unsealed message: install the secsession interceptors");
 }
 
-const deserialize = (b: Buffer): SealedBytes => new SealedBytes(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+// A copy, not a view: grpc-js may reuse the buffer it hands us while our checks
+// are still running asynchronously, and what was checked must be what is used.
+const deserialize = (b: Buffer): SealedBytes => new SealedBytes(Uint8Array.prototype.slice.call(b));
 
 /** A unary method definition with the sealed codec. */
 export function sealedMethod(path: string, originalName: string): MethodDefinition<unknown, unknown> {

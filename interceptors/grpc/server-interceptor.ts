@@ -36,7 +36,8 @@ export function createServerInterceptor(dispatch: Dispatch): ServerInterceptor {
         if (message instanceof PendingReceipt) return next(new SealedBytes(message.party.receipt(message.received)));
         if (!(message instanceof PendingSend)) return next(message);
         message.party.wrap(message.sessionKey, message.edge, message.message, message.bindings).then(
-          ({ bytes, state }) => {
+          ({ bytes, state, expectedReceipt }) => {
+            message.expectedReceipt = expectedReceipt;
             message.markSealed(state);
             next(new SealedBytes(bytes));
           },

@@ -18,8 +18,8 @@
  */
 import { createHandshakeState } from "./noise/index.js";
 import { hkdf32 } from "./pairwise.js";
-import { zeroize, type CryptoBackend, type KeyPair } from "./crypto/index.js";
-import { concat, label, lp, lps } from "../wire/encoding.js";
+import { constantTimeEqual, zeroize, type CryptoBackend, type KeyPair } from "./crypto/index.js";
+import { concat, label, lp, lps, u32 } from "../wire/encoding.js";
 
 /** Keys of one direction at one version. */
 export interface DirectionKeys {
@@ -44,7 +44,9 @@ export interface PairState {
 }
 
 /** What a key update carries on the wire. */
-export type KeyUpdateBody = { readonly kind: "noise"; readonly message: Uint8Array } | { readonly kind: "ratchet"; readonly publicKey: Uint8Array };
+export type KeyUpdateBody =
+  | { readonly kind: "noise"; readonly message: Uint8Array }
+  | { readonly kind: "ratchet"; readonly publicKey: Uint8Array; readonly tag: Uint8Array };
 
 /** The two principals and the session a pair channel belongs to. */
 export interface PairContext {
@@ -72,12 +74,21 @@ function prologue(ctx: PairContext, initiator: string, responder: string): Uint8
   return concat(label("pair"), lp(ctx.sid), lps(initiator), lps(responder));
 }
 
-function directionKeys(c: CryptoBackend, root: Uint8Array, from: string, to: string, version: number): DirectionKeys {
+/** The MAC and encryption keys of one direction, derived from a root key. */
+export function directionKeys(c: CryptoBackend, root: Uint8Array, from: string, to: string, version: number): DirectionKeys {
   return {
     version,
     mac: hkdf32(c, ZERO32, root, concat(label("mac"), lps(from), lps(to))),
     enc: hkdf32(c, ZERO32, root, concat(label("enc"), lps(from), lps(to))),
   };
+}
+
+/** The MAC of a ratchet step, under a key derived from the previous version's root. */
+function ratchetTag(c: CryptoBackend, oldRoot: Uint8Array, from: string, to: string, version: number, publicKey: Uint8Array): Uint8Array {
+  const k = hkdf32(c, ZERO32, oldRoot, label("update"));
+  const tag = c.hmacSha256(k, concat(label("key-update"), lps(from), lps(to), u32(version), lp(publicKey)));
+  zeroize(k);
+  return tag;
 }
 
 const keysOf = (d: DirectionKeys | undefined): Uint8Array[] => (d === undefined ? [] : [d.mac, d.enc]);
@@ -111,7 +122,7 @@ export function sendKeys(ctx: PairContext, st: PairState | undefined): PairChang
     pair,
     retired: [st.root, ...(st.mine ? [st.mine.privateKey] : []), ...keysOf(st.send), ...keysOf(st.recv)],
     created: [root, ratchet.privateKey, ...keysOf(send)],
-    update: { kind: "ratchet", publicKey: ratchet.publicKey, version },
+    update: { kind: "ratchet", publicKey: ratchet.publicKey, tag: ratchetTag(c, st.root, ctx.self.id, ctx.peerId, version, ratchet.publicKey), version },
   };
 }
 
@@ -142,6 +153,9 @@ export function acceptUpdate(ctx: PairContext, st: PairState | undefined, versio
   if (st === undefined || version !== st.version + 1) throw new KeyUpdateError(`ratchet version ${version} from ${ctx.peerId} where ${(st?.version ?? 0) + 1} was due`);
   if (st.mine === undefined) throw new KeyUpdateError(`a ratchet from ${ctx.peerId} before this side offered a ratchet key`);
   if (body.publicKey.length !== 32) throw new KeyUpdateError("a ratchet key is 32 bytes");
+  if (!constantTimeEqual(ratchetTag(c, st.root, ctx.peerId, ctx.self.id, version, body.publicKey), body.tag)) {
+    throw new KeyUpdateError(`the ratchet step ${version} from ${ctx.peerId} does not verify`);
+  }
   let dh: Uint8Array;
   try {
     dh = c.x25519(st.mine.privateKey, body.publicKey);

@@ -53,6 +53,13 @@ export class KeyVault {
     set.delete(r);
   }
 
+  /** Retires the receipt bound to `key` in `scope` (zeroing it); a buffer never issued is just zeroed. */
+  retireKey(scope: string, key: Uint8Array): void {
+    const r = [...this.outstanding(scope)].find((x) => x.key === key);
+    if (r === undefined) zeroize(key);
+    else this.retire(r);
+  }
+
   /**
    * Derives the next version's key from `r` (the old buffer is zeroed and its
    * receipt given back); the new key's receipt belongs to version + 1 and
@@ -81,6 +88,11 @@ export class KeyVault {
     for (const r of this.outstanding(scope)) zeroize(r.key);
     this.live.delete(scope);
     this.versions.delete(scope);
+  }
+
+  /** Closes every scope whose name starts with `prefix`. */
+  closeAll(prefix: string): void {
+    for (const scope of [...this.live.keys()]) if (scope.startsWith(prefix)) this.close(scope);
   }
 
   /** Keys still alive in a scope (for tests and leak checks). */

@@ -4,7 +4,7 @@
  */
 import type { EdgeDescriptor } from "../descriptor/types.js";
 import type { MonitorContext } from "./context.js";
-import { lastActed, type CarriedAttestation, type HistoryItem, type SessionState } from "./state.js";
+import { lastActed, type CarriedAttestation, type CarriedKeyUpdate, type HistoryItem, type SessionState } from "./state.js";
 
 /** One message of a segment with its edge. */
 export interface Segment {
@@ -17,6 +17,17 @@ export interface AttestationLike {
   readonly role: string;
   readonly target: string;
   readonly step: bigint;
+  readonly tag: Uint8Array;
+  readonly keyVersion: number;
+}
+
+/** A key update as it travels. */
+export interface KeyUpdateLike {
+  readonly from: string;
+  readonly to: string;
+  readonly version: number;
+  readonly step: bigint;
+  readonly body: { readonly case: "noise" | "ratchet" | undefined; readonly value: Uint8Array | undefined };
   readonly tag: Uint8Array;
 }
 
@@ -32,6 +43,7 @@ export function advance(
   principals: Readonly<Record<string, string>>,
   payload: Uint8Array,
   carry: readonly AttestationLike[],
+  carryUpdates: readonly KeyUpdateLike[] = [],
 ): SessionState {
   const last = segment[segment.length - 1]!;
   const acted: Record<string, string> = { ...base.lastActed };
@@ -54,7 +66,16 @@ export function advance(
     if (a.target === "" && a.step <= floor) continue; // every role has seen it
     const key = full ? `${a.role}>${a.target}@${a.step}` : `${a.role}>${a.target}`;
     const prev = carried[key];
-    if (prev === undefined || prev.step < a.step) carried[key] = { role: a.role, target: a.target, step: a.step, tag: a.tag };
+    if (prev === undefined || prev.step < a.step) carried[key] = { role: a.role, target: a.target, step: a.step, tag: a.tag, keyVersion: a.keyVersion };
+  }
+
+  // Key updates go on until a role of their target principal has acted after them.
+  const principalActed = (p: string, step: bigint) => Object.entries(principals).some(([r, q]) => q === p && lastActed(probe, r) >= step);
+  const carriedUpdates: Record<string, CarriedKeyUpdate> = {};
+  for (const u of [...Object.values(base.carriedUpdates), ...carryUpdates]) {
+    if (u.to === ctx.self.id || u.body.case === undefined || u.body.value === undefined) continue;
+    if (principalActed(u.to, u.step)) continue;
+    carriedUpdates[`${u.from}>${u.to}@${u.version}`] = { from: u.from, to: u.to, version: u.version, step: u.step, body: { case: u.body.case, value: u.body.value }, tag: u.tag };
   }
 
   const dir = last.edge.kind === "response" ? "response" : "request";
@@ -70,6 +91,7 @@ export function advance(
     history,
     lastActed: acted,
     carried,
+    carriedUpdates,
     values,
     version: base.version + 1,
   };

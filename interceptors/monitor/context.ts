@@ -5,6 +5,7 @@
  */
 import type { CryptoBackend } from "../keys/crypto/index.js";
 import type { Identity, PeerPublicKeys } from "../keys/identity.js";
+import type { DirectionKeys } from "../keys/pair-channel.js";
 import type { SessionPlan } from "./plan.js";
 import type { SessionState } from "./state.js";
 
@@ -15,8 +16,11 @@ export interface MonitorContext {
   readonly crypto: CryptoBackend;
   /** Public keys of a principal, or undefined if unknown. */
   peerKeys(principal: string): PeerPublicKeys | undefined;
-  /** The pairwise MAC key between this identity and `principal` in session `sid` (undefined: unknown peer). */
-  macKey(sid: Uint8Array, principal: string): Uint8Array | undefined;
+  /**
+   * Static keys of the direction `from` -> `to` (one of them is this peer,
+   * the other `peer`) in session `sid`; undefined when `peer` is unknown.
+   */
+  staticKeys(sid: Uint8Array, peer: string, from: string, to: string): DirectionKeys | undefined;
   /** Milliseconds since the epoch. */
   now(): bigint;
   /** Benchmark knob: compute but do not verify attestations (never in production). */

@@ -17,6 +17,8 @@ export const defences = {
   path: true,
   /** MACs and signatures over the transcript verify. */
   attestations: true,
+  /** Key updates (first contact, ratchet steps) verify and come in order. */
+  keyUpdates: true,
   /** Oneof cases, bound principals, `where` and `opens` hold. */
   values: true,
   /** The receiver is the principal bound to the edge's receiving role. */

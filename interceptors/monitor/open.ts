@@ -12,6 +12,9 @@ import { hex, type RoleBinding } from "../wire/encoding.js";
 import { attestationInput, sessionIdOf, transcriptStart, transcriptStep } from "../wire/transcript.js";
 import type { MonitorContext } from "./context.js";
 import { advance, type Segment } from "./advance.js";
+import { Keying, UnknownPeerError } from "./keying.js";
+import { KeyUpdateError } from "../keys/pair-channel.js";
+import { openPayload } from "../wire/payload-crypto.js";
 import { defences } from "./defences.js";
 import type { SessionState, SessionStartInfo } from "./state.js";
 
@@ -19,9 +22,14 @@ import type { SessionState, SessionStartInfo } from "./state.js";
 export interface Opened {
   readonly state: SessionState;
   readonly edge: EdgeDescriptor;
+  /** The payload in the clear (decrypted when the edge has privacy). */
   readonly payload: Uint8Array;
   /** True when this message made the role join the session. */
   readonly joined: boolean;
+  /** Key changes to retire at commit (or abandon). */
+  readonly keying: Keying;
+  /** The version of the sender's key for this message (receipts use it). */
+  readonly keyVersion: number;
 }
 
 /** Upper bound on the unseen history one envelope may carry. */
@@ -31,7 +39,12 @@ export const MAX_SEGMENT = 100_000;
  * Value checks that need the decoded payload (oneof case of a response
  * branch, principals bound from fields, `where`, `opens`); a reason refuses.
  */
-export type ValueCheck = (edge: EdgeDescriptor, principals: Readonly<Record<string, string>>, state: SessionState) => string | undefined;
+export type ValueCheck = (
+  edge: EdgeDescriptor,
+  principals: Readonly<Record<string, string>>,
+  state: SessionState,
+  plaintext: Uint8Array,
+) => { readonly kind: "malformed" | "value"; readonly reason: string } | undefined;
 
 /** Checks `env`, received on `rpc` as one of `kinds` of message, against `current` (undefined: no state for its session). */
 export function openEnvelope(
@@ -105,14 +118,53 @@ export function openEnvelope(
     return fail("not-addressed", `role ${ctx.role} is bound to ${JSON.stringify(principals[ctx.role] ?? "")}, not to this peer ${JSON.stringify(ctx.self.id)}`);
   }
 
-  const att = defences.attestations ? checkAttestations(ctx, env, sid, segment, principals) : undefined;
+  const keying = new Keying(ctx, { ...base, principals });
+  const result = finish(ctx, env, sid, segment, principals, base, keying, checkValues, fail, edge, joined);
+  if (!result.ok) keying.abandon();
+  return result;
+}
+
+function finish(
+  ctx: MonitorContext,
+  env: Envelope,
+  sid: Uint8Array,
+  segment: readonly Segment[],
+  principals: Record<string, string>,
+  base: SessionState,
+  keying: Keying,
+  checkValues: ValueCheck,
+  fail: (k: Parameters<typeof refuse>[0], reason: string) => Verdict<never>,
+  edge: EdgeDescriptor,
+  joined: boolean,
+): Verdict<Opened> {
+  try {
+    keying.applyUpdates(env.keyUpdates);
+  } catch (e: unknown) {
+    if (e instanceof KeyUpdateError) return fail("bad-key-update", e.message);
+    if (e instanceof UnknownPeerError) return fail("unknown-peer", e.message);
+    throw e;
+  }
+  const att = defences.attestations ? checkAttestations(ctx, env, sid, segment, principals, keying) : undefined;
   if (att !== undefined) return att.kind === "unknown-peer" ? fail("unknown-peer", att.reason) : fail("bad-attestation", att.reason);
 
-  const valueProblem = defences.values ? checkValues(edge, principals, base) : undefined;
-  if (valueProblem !== undefined) return fail("value", valueProblem);
+  let plaintext = env.payload;
+  const sender = principals[edge.sender]!;
+  if (edge.security.privacy !== "none") {
+    const keys = keying.recvKeys(sender, env.payloadKeyVersion);
+    const header = { sid, edge: edge.id, step: env.step, sender: edge.sender, receiver: edge.receiver, keyVersion: env.payloadKeyVersion };
+    const opened = keys === undefined ? undefined : openPayload(ctx.crypto, edge.security.privacy, keys.enc, header, env.payload);
+    if (opened === undefined) return fail("bad-attestation", `the payload of edge ${edge.id} does not decrypt with ${edge.sender}'s key version ${env.payloadKeyVersion}`);
+    plaintext = opened;
+  } else if (env.payloadKeyVersion !== 0) {
+    return fail("malformed", `edge ${edge.id} carries its payload in the clear, but the envelope claims key version ${env.payloadKeyVersion}`);
+  }
 
-  const next = advance(ctx, base, segment, principals, env.payload, env.attestations);
-  return { ok: true, value: { state: next, edge, payload: env.payload, joined } };
+  const valueProblem = defences.values ? checkValues(edge, principals, base, plaintext) : undefined;
+  if (valueProblem !== undefined) return fail(valueProblem.kind, valueProblem.reason);
+
+  const own = env.attestations.find((a) => a.role === edge.sender && a.step === env.step && a.target === ctx.role);
+  const next = advance(ctx, { ...base, pairs: keying.result() }, segment, principals, plaintext, env.attestations, env.keyUpdates.map((u) => ({ ...u, body: { case: u.body.case, value: u.body.value as Uint8Array | undefined } })));
+  return { ok: true, value: { state: next, edge, payload: plaintext, joined, keying, keyVersion: own?.keyVersion ?? 0 } };
 }
 
 /** The state of a role that joins a session with this envelope (checks the start). */
@@ -151,6 +203,8 @@ function joinState(ctx: MonitorContext, env: Envelope, sidHex: string): Verdict<
       history: [],
       lastActed: {},
       carried: {},
+      carriedUpdates: {},
+      pairs: {},
       values: {},
       version: 0,
     },
@@ -176,6 +230,7 @@ function checkAttestations(
   sid: Uint8Array,
   segment: readonly Segment[],
   principals: Readonly<Record<string, string>>,
+  keying: Keying,
 ): { kind: "unknown-peer" | "bad-attestation"; reason: string } | undefined {
   const current = segment[segment.length - 1]!;
   const mode = current.edge.security.history;
@@ -194,9 +249,15 @@ function checkAttestations(
     const mac = env.attestations.find((a) => a.role === role && a.step === step && a.target === ctx.role);
     if (mac !== undefined && s.edge.security.authenticity === "hmac-sha256") {
       const input = attestationInput(sid, role, ctx.role, step, s.item.h);
-      const key = ctx.macKey(sid, principal);
-      if (key === undefined) return { kind: "unknown-peer", reason: `no key for principal ${JSON.stringify(principal)} of role ${role}` };
-      if (ctx.verifyAttestations && !constantTimeEqual(ctx.crypto.hmacSha256(key, input), mac.tag)) {
+      let keys;
+      try {
+        keys = keying.recvKeys(principal, mac.keyVersion);
+      } catch (e: unknown) {
+        if (e instanceof UnknownPeerError) return { kind: "unknown-peer", reason: e.message };
+        throw e;
+      }
+      if (keys === undefined) return { kind: "bad-attestation", reason: `no key of version ${mac.keyVersion} from ${role} (${principal})` };
+      if (ctx.verifyAttestations && !constantTimeEqual(ctx.crypto.hmacSha256(keys.mac, input), mac.tag)) {
         return { kind: "bad-attestation", reason: `the MAC of ${role} for step ${step} does not verify` };
       }
       continue;

@@ -10,6 +10,9 @@ import { SecSessionError } from "../errors.js";
 import type { RoleBinding } from "../wire/encoding.js";
 import { attestationInput, receiptInput, transcriptStep } from "../wire/transcript.js";
 import { advance, type AttestationLike } from "./advance.js";
+import { Keying } from "./keying.js";
+import { defences } from "./defences.js";
+import { sealPayload } from "../wire/payload-crypto.js";
 import type { MonitorContext } from "./context.js";
 import { lastActed, type SessionState } from "./state.js";
 
@@ -17,6 +20,8 @@ import { lastActed, type SessionState } from "./state.js";
 export interface Sealed {
   readonly envelope: Envelope;
   readonly state: SessionState;
+  /** Key changes to retire at commit (or abandon). */
+  readonly keying: Keying;
 }
 
 /** Seals `payload` as edge `edge` from `st`. */
@@ -39,6 +44,35 @@ export function sealMessage(
   if (principals[receiver] === undefined) throw misuse(`role ${receiver} is not bound yet`);
 
   const step = st.step + 1n;
+  const keying = new Keying(ctx, { ...st, principals });
+  try {
+    return sealWith(ctx, st, edge, payload, bindings, principals, step, keying);
+  } catch (e: unknown) {
+    keying.abandon();
+    throw e;
+  }
+}
+
+function sealWith(
+  ctx: MonitorContext,
+  st: SessionState,
+  edge: EdgeDescriptor,
+  plaintext: Uint8Array,
+  bindings: readonly RoleBinding[],
+  principals: Record<string, string>,
+  step: bigint,
+  keying: Keying,
+): Sealed {
+  const receiver = edge.receiver;
+  // Privacy first at the sender (the receiver checks MACs over the ciphertext, then decrypts).
+  let payload = plaintext;
+  let payloadKeyVersion = 0;
+  if (edge.security.privacy !== "none") {
+    const keys = keying.sendKeys(principals[receiver]!);
+    payloadKeyVersion = keys.version;
+    const header = { sid: st.sessionId, edge: edge.id, step, sender: ctx.role, receiver, keyVersion: keys.version };
+    payload = sealPayload(ctx.crypto, edge.security.privacy, keys.enc, header, plaintext);
+  }
   const payloadHash = ctx.crypto.sha256(payload);
   const h = transcriptStep(ctx.crypto, st.h, { edge: edge.id, step, payloadHash, bindings });
   const since = lastActed(st, receiver);
@@ -51,12 +85,11 @@ export function sealMessage(
   const attest = (target: string): void => {
     const p = target === "" ? undefined : principals[target];
     if (edge.security.authenticity === "hmac-sha256" && p !== undefined) {
-      const key = ctx.macKey(st.sessionId, p);
-      if (key === undefined) throw new SecSessionError("unknown-peer", `no key for principal ${JSON.stringify(p)} of role ${target}`);
-      own.push({ role: ctx.role, target, step, tag: ctx.crypto.hmacSha256(key, attestationInput(st.sessionId, ctx.role, target, step, h)) });
+      const keys = keying.sendKeys(p);
+      own.push({ role: ctx.role, target, step, keyVersion: keys.version, tag: ctx.crypto.hmacSha256(keys.mac, attestationInput(st.sessionId, ctx.role, target, step, h)) });
     } else if (!own.some((a) => a.target === "")) {
       // Ed25519 edges sign once for everyone; MAC edges sign for roles not bound yet.
-      own.push({ role: ctx.role, target: "", step, tag: ctx.crypto.ed25519Sign(ctx.self.ed25519.privateKey, attestationInput(st.sessionId, ctx.role, "", step, h)) });
+      own.push({ role: ctx.role, target: "", step, keyVersion: 0, tag: ctx.crypto.ed25519Sign(ctx.self.ed25519.privateKey, attestationInput(st.sessionId, ctx.role, "", step, h)) });
     }
   };
   if (edge.security.authenticity !== "none") {
@@ -64,34 +97,43 @@ export function sealMessage(
     for (const t of ctx.plan.attestFor[edge.id]!) attest(t);
   }
   const carried = Object.values(st.carried);
+  const updates = [
+    ...keying.updates.map((u) => ({ from: ctx.self.id, to: u.to, version: u.version, step, body: u.body, tag: u.tag })),
+    ...Object.values(st.carriedUpdates).map((u) => ({ ...u, body: { case: u.body.case, value: u.body.value } as { case: "noise" | "ratchet"; value: Uint8Array } })),
+  ];
   const envelope = create(EnvelopeSchema, {
     version: 1,
     sessionId: st.sessionId,
     edge: edge.id,
     step,
     payload,
+    payloadKeyVersion,
     history: unseen.map((x) => ({ edge: x.edge, step: x.step, payloadHash: x.payloadHash, bindings: [...x.bindings] })),
-    attestations: [...own, ...carried].map((a) => ({ role: a.role, target: a.target, step: a.step, tag: a.tag })),
+    attestations: [...own, ...carried].map((a) => ({ role: a.role, target: a.target, step: a.step, tag: a.tag, keyVersion: a.keyVersion })),
+    keyUpdates: updates,
     bindings: [...bindings],
     ...(since < 0n
       ? { start: { nonce: st.start.nonce, sessionCode: st.start.code, timeMs: st.start.timeMs, bindings: [...st.start.bindings] } }
       : {}),
   });
   const item = { edge: edge.id, step, payloadHash, bindings, h };
-  const next = advance(ctx, { ...st, carried: {} }, [{ edge, item }], principals, payload, []);
-  return { envelope, state: next };
+  const next = advance(ctx, { ...st, carried: {}, carriedUpdates: {}, pairs: keying.result() }, [{ edge, item }], principals, plaintext, []);
+  return { envelope, state: next, keying };
 }
 
-/** The receipt a callee returns for an accepted one-way message. */
-export function sealReceipt(ctx: MonitorContext, accepted: SessionState, edge: EdgeDescriptor): Envelope {
+/**
+ * The receipt a callee returns for an accepted one-way message, MACed with
+ * the key the sender used for it (`keyVersion`): both ends hold it.
+ */
+export function sealReceipt(ctx: MonitorContext, accepted: SessionState, edge: EdgeDescriptor, keyVersion: number): Envelope {
   const sender = edge.sender;
   const input = receiptInput(accepted.sessionId, ctx.role, sender, edge.id, accepted.step, accepted.h);
   let tag: Uint8Array = new Uint8Array(0);
   let target = sender;
   if (edge.security.authenticity === "hmac-sha256") {
-    const key = ctx.macKey(accepted.sessionId, accepted.principals[sender]!);
-    if (key === undefined) throw new SecSessionError("unknown-peer", `no key for the principal of ${sender}`);
-    tag = ctx.crypto.hmacSha256(key, input);
+    const keys = new Keying(ctx, accepted).recvKeys(accepted.principals[sender]!, keyVersion);
+    if (keys !== undefined) tag = ctx.crypto.hmacSha256(keys.mac, input);
+    else if (defences.attestations) throw new SecSessionError("bad-attestation", `no key of version ${keyVersion} from ${sender} to vouch for its message`);
   } else if (edge.security.authenticity === "ed25519") {
     tag = ctx.crypto.ed25519Sign(ctx.self.ed25519.privateKey, input);
     target = "";
@@ -102,7 +144,7 @@ export function sealReceipt(ctx: MonitorContext, accepted: SessionState, edge: E
     edge: edge.id,
     step: accepted.step,
     ack: true,
-    attestations: edge.security.authenticity === "none" ? [] : [{ role: ctx.role, target, step: accepted.step, tag }],
+    attestations: edge.security.authenticity === "none" ? [] : [{ role: ctx.role, target, step: accepted.step, tag, keyVersion }],
   });
 }
 

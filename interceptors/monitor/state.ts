@@ -5,6 +5,7 @@
  * against a state and, if accepted, yields the next state; nothing is
  * mutated before every check has passed.
  */
+import type { PairState } from "../keys/pair-channel.js";
 import type { RoleBinding } from "../wire/encoding.js";
 
 /** How a session started (fixed by its initiator). */
@@ -31,6 +32,17 @@ export interface CarriedAttestation {
   readonly target: string;
   readonly step: bigint;
   readonly tag: Uint8Array;
+  readonly keyVersion: number;
+}
+
+/** A key update kept to be forwarded to its target principal. */
+export interface CarriedKeyUpdate {
+  readonly from: string;
+  readonly to: string;
+  readonly version: number;
+  readonly step: bigint;
+  readonly body: { readonly case: "noise" | "ratchet"; readonly value: Uint8Array };
+  readonly tag: Uint8Array;
 }
 
 /** A role's state in one session. */
@@ -54,6 +66,10 @@ export interface SessionState {
   readonly lastActed: Readonly<Record<string, string>>;
   /** Attestations carried for other roles, keyed `role>target@step`. */
   readonly carried: Readonly<Record<string, CarriedAttestation>>;
+  /** Key updates carried for other principals, keyed `from>to@version`. */
+  readonly carriedUpdates: Readonly<Record<string, CarriedKeyUpdate>>;
+  /** Pair channels with other principals (key establishment `noise`), by principal. */
+  readonly pairs: Readonly<Record<string, PairState>>;
   /** Payloads later `where`/`opens` clauses compare with, keyed `rpc|direction`. */
   readonly values: Readonly<Record<string, Uint8Array>>;
   /** Bumped on every accepted message: stores use it for compare-and-set. */

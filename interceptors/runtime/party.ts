@@ -13,6 +13,8 @@ import type { MonitorContext } from "../monitor/context.js";
 import { openEnvelope } from "../monitor/open.js";
 import { planOf, type SessionPlan } from "../monitor/plan.js";
 import { sealMessage, sealReceipt } from "../monitor/seal.js";
+import { Keying } from "../monitor/keying.js";
+import { isAllZero } from "../keys/crypto/bytes.js";
 import { defences } from "../monitor/defences.js";
 import type { SessionState } from "../monitor/state.js";
 import { StoreUnavailableError } from "../store/store.js";
@@ -29,6 +31,8 @@ export interface Received {
   readonly state: SessionState;
   /** True for the first message of a session this role receives. */
   readonly joined: boolean;
+  /** For a one-way message: the receipt to return, sealed when it was accepted. */
+  readonly receipt: Uint8Array | undefined;
 }
 
 /** Upper bound on an envelope's size (bytes). */
@@ -91,6 +95,8 @@ export class Party {
       history: [],
       lastActed: {},
       carried: {},
+      carriedUpdates: {},
+      pairs: {},
       values: {},
       version: 0,
     };
@@ -103,7 +109,12 @@ export class Party {
    * Seals `message` as `edge` of the session `sessionKey`, committing the
    * sender's next state. Returns the envelope bytes to send.
    */
-  async wrap(sessionKey: string, edge: EdgeDescriptor, message: Message, bindings: readonly RoleBinding[] = []): Promise<{ bytes: Uint8Array; state: SessionState }> {
+  async wrap(
+    sessionKey: string,
+    edge: EdgeDescriptor,
+    message: Message,
+    bindings: readonly RoleBinding[] = [],
+  ): Promise<{ bytes: Uint8Array; state: SessionState; expectedReceipt: Uint8Array | undefined }> {
     const schema = this.schemas(edge.messageType)!;
     if (message.$typeName !== schema.typeName) throw new Error(`secsession: edge ${edge.id} carries ${schema.typeName}, got ${message.$typeName}`);
     const payload = this.core.encode(schema, message);
@@ -111,10 +122,17 @@ export class Party {
     const st = await this.load(key);
     if (st === undefined) throw new Error(`secsession: no session ${sessionKey} for role ${this.role}`);
     const sealed = sealMessage(this.ctx, st, edge, payload, bindings);
-    if (!(await this.commit(key, st.version, sealed.state))) throw new SecSessionError("conflict", "another writer advanced this session first");
+    if (!(await this.commit(key, st.version, sealed.state))) {
+      sealed.keying.abandon();
+      throw new SecSessionError("conflict", "another writer advanced this session first");
+    }
+    // The receipt's MAC is computed now, while the keys it uses are alive: a
+    // later message may retire them before the receipt arrives.
+    const expectedReceipt = edge.kind === "oneway" ? this.expectedReceipt(sealed.state, edge) : undefined;
+    this.retireKeys(sealed.state, sealed.keying);
     const bytes = this.core.encodeEnvelope(sealed.envelope);
-    await this.closeIfFinished(key, sealed.state, edge);
-    return { bytes, state: sealed.state };
+    await this.closeIfFinished(key, sealed.state);
+    return { bytes, state: sealed.state, expectedReceipt };
   }
 
   /**
@@ -125,65 +143,88 @@ export class Party {
   async unwrap(bytes: Uint8Array, rpc: string, kinds: readonly EdgeDescriptor["kind"][], peer: string): Promise<Received> {
     const env = this.decode(bytes, peer);
     const sidHex = hex(env.sessionId);
-    const edge = this.plan.edges[env.edge];
-    let message: Message | undefined;
-    let schema: DescMessage | undefined;
-    if (edge !== undefined) {
-      schema = this.schemas(edge.messageType)!;
-      try {
-        message = fromBinary(schema, env.payload);
-      } catch (e: unknown) {
-        throw this.core.alert(new SecSessionError("malformed", `payload of edge ${edge.id} does not decode as ${schema.typeName}`, { cause: e }), sidHex, edge.id, peer);
-      }
-    }
+    const claimed = this.plan.edges[env.edge];
     const key = this.key(env.sessionId);
     const current = await this.load(key, sidHex, env.edge, peer);
-    const check = valueCheck(this.schemas, (ref) => this.typeOf(ref.rpc, ref.direction), this.core.crypto, message!, schema!, env.payload);
+    const decoded: { message?: Message } = {};
+    const schema = claimed === undefined ? undefined : this.schemas(claimed.messageType)!;
+    const check = valueCheck(this.schemas, (ref) => this.typeOf(ref.rpc, ref.direction), this.core.crypto, schema!, decoded);
     const verdict = openEnvelope(this.ctx, env, rpc, kinds, current, check);
     if (!verdict.ok) throw this.core.alert(new SecSessionError(verdict.kind, verdict.reason), verdict.sessionId, verdict.edge, peer);
+    const edge = verdict.value.edge;
+    const message = decoded.message;
     const { state, joined } = verdict.value;
-    if (joined && defences.startCache && !(await this.replayAdd(`${this.role}:${sidHex}`, sidHex, edge!.id, peer))) {
-      throw this.core.alert(new SecSessionError("replayed-start", "this session start was already accepted"), sidHex, edge!.id, peer);
+    const keying = verdict.value.keying;
+    // The receipt is sealed before the commit: a message accepted is a message vouched for.
+    let receipt: Uint8Array | undefined;
+    try {
+      receipt = edge.kind === "oneway" ? this.core.encodeEnvelope(sealReceipt(this.ctx, state, edge, verdict.value.keyVersion)) : undefined;
+    } catch (e: unknown) {
+      keying.abandon();
+      throw this.core.alert(SecSessionError.from(e, "bad-attestation"), sidHex, edge.id, peer);
     }
-    if (!(await this.commit(key, current?.version, state, sidHex, edge!.id, peer))) {
-      throw this.core.alert(new SecSessionError(current === undefined ? "replayed-start" : "conflict", "another copy of this message was accepted first"), sidHex, edge!.id, peer);
+    if (joined && defences.startCache && !(await this.replayAdd(`${this.role}:${sidHex}`, sidHex, edge.id, peer))) {
+      keying.abandon();
+      throw this.core.alert(new SecSessionError("replayed-start", "this session start was already accepted"), sidHex, edge.id, peer);
     }
-    this.core.accepted(edge!.id);
-    await this.closeIfFinished(key, state, edge!);
-    return { sessionKey: sidHex, edge: edge!, message: message!, state, joined };
+    if (!(await this.commit(key, current?.version, state, sidHex, edge.id, peer))) {
+      keying.abandon();
+      throw this.core.alert(new SecSessionError(current === undefined ? "replayed-start" : "conflict", "another copy of this message was accepted first"), sidHex, edge.id, peer);
+    }
+    this.retireKeys(state, keying);
+    this.core.accepted(edge.id);
+    await this.closeIfFinished(key, state);
+    return { sessionKey: sidHex, edge, message: message!, state, joined, receipt };
+  }
+
+  /**
+   * After a commit: zeroes the key buffers the message retired, and moves
+   * each changed pair channel's vault scope to its new version (refused if a
+   * key of the old version were still alive).
+   */
+  private retireKeys(next: SessionState, keying: Keying): void {
+    for (const [peer, change] of keying.changes) {
+      const scope = `${next.key}:${this.role}:${peer}`;
+      const vault = this.core.vault;
+      for (const b of change.retired) vault.retireKey(scope, b);
+      const version = next.pairs[peer]?.version ?? 0;
+      while (vault.version(scope) < version) vault.bump(scope);
+      for (const b of change.created) if (!isAllZero(b)) vault.issue(scope, b);
+    }
   }
 
   /** The receipt for an accepted one-way message. */
   receipt(r: Received): Uint8Array {
-    const bytes = this.core.encodeEnvelope(sealReceipt(this.ctx, r.state, r.edge));
-    if (this.plan.finishedFor(this.role).has(r.state.state)) this.core.forgetKeys(r.state.key);
-    return bytes;
+    if (r.receipt === undefined) throw new Error(`secsession: edge ${r.edge.id} is not one-way: it has no receipt`);
+    return r.receipt;
+  }
+
+  /** The attestation tag a valid receipt for a one-way message must carry (HMAC edges). */
+  private expectedReceipt(sent: SessionState, edge: EdgeDescriptor): Uint8Array | undefined {
+    if (edge.security.authenticity !== "hmac-sha256") return undefined;
+    const principal = sent.principals[edge.receiver]!;
+    const keys = new Keying(this.ctx, sent).sendKeysIfAny(principal);
+    if (keys === undefined) return undefined;
+    return this.core.crypto.hmacSha256(keys.mac, receiptInput(sent.sessionId, edge.receiver, this.role, edge.id, sent.step, sent.h));
   }
 
   /** Checks the receipt of a one-way message this party sent (state: after sending). */
-  checkReceipt(bytes: Uint8Array, sent: SessionState, edge: EdgeDescriptor, peer: string): void {
+  checkReceipt(bytes: Uint8Array, sent: SessionState, edge: EdgeDescriptor, peer: string, expected: Uint8Array | undefined): void {
     const env = this.decode(bytes, peer);
     const fail = (reason: string) => this.core.alert(new SecSessionError("bad-ack", reason), sent.key, edge.id, peer);
     if (!env.ack || env.edge !== edge.id || env.step !== sent.step || !constantTimeEqual(env.sessionId, sent.sessionId)) {
       throw fail("the receipt is not for the message sent");
     }
-    if (edge.security.authenticity === "none") return this.releaseIfFinished(sent);
+    if (edge.security.authenticity === "none") return;
     const a = env.attestations.find((x) => x.role === edge.receiver);
-    const principal = sent.principals[edge.receiver]!;
-    const input = receiptInput(sent.sessionId, edge.receiver, this.role, edge.id, sent.step, sent.h);
     if (a === undefined) throw fail("the receipt carries no attestation");
     if (edge.security.authenticity === "hmac-sha256") {
-      const key = this.ctx.macKey(sent.sessionId, principal);
-      if (key === undefined || !constantTimeEqual(this.core.crypto.hmacSha256(key, input), a.tag)) throw fail("the receipt's MAC does not verify");
-    } else {
-      const keys = this.ctx.peerKeys(principal);
-      if (keys === undefined || !this.core.crypto.ed25519Verify(keys.ed25519, input, a.tag)) throw fail("the receipt's signature does not verify");
+      if (expected === undefined || !constantTimeEqual(expected, a.tag)) throw fail("the receipt's MAC does not verify");
+      return;
     }
-    this.releaseIfFinished(sent);
-  }
-
-  private releaseIfFinished(st: SessionState): void {
-    if (this.plan.finishedFor(this.role).has(st.state)) this.core.forgetKeys(st.key);
+    const keys = this.ctx.peerKeys(sent.principals[edge.receiver]!);
+    const input = receiptInput(sent.sessionId, edge.receiver, this.role, edge.id, sent.step, sent.h);
+    if (keys === undefined || !this.core.crypto.ed25519Verify(keys.ed25519, input, a.tag)) throw fail("the receipt's signature does not verify");
   }
 
   /**
@@ -191,12 +232,11 @@ export class Party {
    * position, step and transcript hash: enough to refuse late duplicates as
    * replays), zeroes its keys, and forgets it after the replay window.
    */
-  private async closeIfFinished(key: string, st: SessionState, last: EdgeDescriptor): Promise<void> {
+  private async closeIfFinished(key: string, st: SessionState): Promise<void> {
     if (!this.plan.finishedFor(this.role).has(st.state)) return;
-    const tombstone: SessionState = { ...st, history: [], carried: {}, values: {}, version: st.version + 1 };
+    const tombstone: SessionState = { ...st, history: [], carried: {}, carriedUpdates: {}, values: {}, version: st.version + 1 };
     if (await this.commit(key, st.version, tombstone)) {
-      // A one-way message still has its receipt to seal or check with these keys.
-      if (last.kind !== "oneway") this.core.forgetKeys(st.key);
+      this.core.forgetKeys(st.key);
       const timer = setTimeout(() => void this.core.store.delete(key).catch(() => undefined), this.descriptor.replayWindowMs);
       timer.unref();
     }

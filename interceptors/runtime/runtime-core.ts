@@ -8,6 +8,8 @@ import { SecSessionError, type AlertKind, type SecurityAlert } from "../errors.j
 import { zeroize, type CryptoBackend } from "../keys/crypto/index.js";
 import type { Identity, KeyResolver } from "../keys/identity.js";
 import { staticPairwiseKey } from "../keys/pairwise.js";
+import { directionKeys, type DirectionKeys } from "../keys/pair-channel.js";
+import { KeyVault } from "../keys/vault.js";
 import type { MonitorContext } from "../monitor/context.js";
 import type { SessionPlan } from "../monitor/plan.js";
 import type { ReplayCache, SessionStore } from "../store/store.js";
@@ -21,8 +23,10 @@ export interface RuntimeMetrics {
 
 export class RuntimeCore {
   readonly metrics: RuntimeMetrics = { accepted: 0, refused: {} as Record<AlertKind, number> };
-  /** Pairwise keys by session id and peer principal; zeroed when retired. */
-  private readonly keys = new Map<string, Map<string, Uint8Array>>();
+  /** Static keys by session id, then `peer` and `from>to`; zeroed when retired. */
+  private readonly keys = new Map<string, Map<string, Uint8Array | DirectionKeys>>();
+  /** Enforced deletion of pair-channel keys (docs/keys.md). */
+  readonly vault = new KeyVault();
   private readonly keyOrder: string[] = [];
 
   constructor(
@@ -44,36 +48,46 @@ export class RuntimeCore {
       self: this.identity,
       crypto: this.crypto,
       peerKeys: (p) => this.resolver(p),
-      macKey: (sid, p) => this.macKey(sid, p),
+      staticKeys: (sid, peer, from, to) => this.staticKeys(sid, peer, from, to),
       now: () => BigInt(this.now()),
       verifyAttestations: this.verifyAttestations,
     };
   }
 
-  /** The static pairwise key with `principal` in session `sid` (cached per session). */
-  macKey(sid: Uint8Array, principal: string): Uint8Array | undefined {
+  /** Static keys of the direction `from` -> `to` between this peer and `peer` in session `sid` (cached per session). */
+  staticKeys(sid: Uint8Array, peer: string, from: string, to: string): DirectionKeys | undefined {
     const s = hex(sid);
-    let perPeer = this.keys.get(s);
-    const cached = perPeer?.get(principal);
-    if (cached !== undefined) return cached;
-    const peer = this.resolver(principal);
-    if (peer === undefined) return undefined;
-    const key = staticPairwiseKey(this.crypto, this.identity.x25519.privateKey, peer.x25519, this.identity.id, principal, sid);
-    if (perPeer === undefined) {
-      perPeer = new Map();
-      this.keys.set(s, perPeer);
+    let cache = this.keys.get(s);
+    const k = `${from}>${to}`;
+    const hit = cache?.get(k);
+    if (hit !== undefined) return hit as DirectionKeys;
+    let root = cache?.get(peer) as Uint8Array | undefined;
+    if (root === undefined) {
+      const keys = this.resolver(peer);
+      if (keys === undefined) return undefined;
+      root = staticPairwiseKey(this.crypto, this.identity.x25519.privateKey, keys.x25519, this.identity.id, peer, sid);
+    }
+    if (cache === undefined) {
+      cache = new Map();
+      this.keys.set(s, cache);
       this.keyOrder.push(s);
       if (this.keyOrder.length > this.maxCachedSessions) this.forgetKeys(this.keyOrder.shift()!);
     }
-    perPeer.set(principal, key);
-    return key;
+    cache.set(peer, root);
+    const dir = directionKeys(this.crypto, root, from, to, 0);
+    cache.set(k, dir);
+    return dir;
   }
 
   /** Zeroes and drops the cached keys of a session. */
   forgetKeys(sidHex: string): void {
+    this.vault.closeAll(`${sidHex}:`);
     const perPeer = this.keys.get(sidHex);
     if (perPeer === undefined) return;
-    for (const k of perPeer.values()) zeroize(k);
+    for (const k of perPeer.values()) {
+      if (k instanceof Uint8Array) zeroize(k);
+      else zeroize(k.mac, k.enc);
+    }
     this.keys.delete(sidHex);
   }
 

@@ -11,16 +11,30 @@ import type { ValueCheck } from "../monitor/open.js";
 /** Looks up the schema of a message type. */
 export type SchemaLookup = (typeName: string) => DescMessage | undefined;
 
-/** The value check of one decoded message. */
+/**
+ * The value check of one message: decodes the payload in the clear as
+ * `schema` (left in `out.message`), then checks its values.
+ */
 export function valueCheck(
   schemas: SchemaLookup,
   typeOf: (ref: EarlierFieldRef) => string | undefined,
   crypto: CryptoBackend,
-  message: Message,
   schema: DescMessage,
-  payload: Uint8Array,
+  out: { message?: Message },
 ): ValueCheck {
-  return (edge: EdgeDescriptor, principals, state) => {
+  return (edge: EdgeDescriptor, principals, state, payload) => {
+    let message: Message;
+    try {
+      message = fromBinary(schema, payload);
+    } catch {
+      return { kind: "malformed", reason: `the payload of edge ${edge.id} does not decode as ${schema.typeName}` };
+    }
+    out.message = message;
+    const reason = checkDecoded(edge, principals, state, message, payload);
+    return reason === undefined ? undefined : { kind: "value", reason };
+  };
+
+  function checkDecoded(edge: EdgeDescriptor, principals: Readonly<Record<string, string>>, state: Parameters<ValueCheck>[2], message: Message, payload: Uint8Array): string | undefined {
     const get = (m: Message, s: DescMessage, number: number): unknown => {
       const f = s.fields.find((x) => x.number === number);
       if (f === undefined) return undefined;
@@ -63,7 +77,7 @@ export function valueCheck(
       if (!constantTimeEqual(crypto.sha256(payload), c.value)) return `the payload does not open the commitment ${edge.opens.field.name}`;
     }
     return undefined;
-  };
+  }
 }
 
 function sameValue(a: unknown, b: unknown, messageSchema: DescMessage | undefined): boolean {

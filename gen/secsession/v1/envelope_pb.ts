@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file secsession/v1/envelope.proto.
  */
 export const file_secsession_v1_envelope: GenFile = /*@__PURE__*/
-  fileDesc("ChxzZWNzZXNzaW9uL3YxL2VudmVsb3BlLnByb3RvEg1zZWNzZXNzaW9uLnYxIrICCghFbnZlbG9wZRIPCgd2ZXJzaW9uGAEgASgNEhIKCnNlc3Npb25faWQYAiABKAwSDAoEZWRnZRgDIAEoDRIMCgRzdGVwGAQgASgEEg8KB3BheWxvYWQYBSABKAwSLAoHaGlzdG9yeRgGIAMoCzIbLnNlY3Nlc3Npb24udjEuSGlzdG9yeUVudHJ5EjAKDGF0dGVzdGF0aW9ucxgHIAMoCzIaLnNlY3Nlc3Npb24udjEuQXR0ZXN0YXRpb24SKgoFc3RhcnQYCCABKAsyGy5zZWNzZXNzaW9uLnYxLlNlc3Npb25TdGFydBIRCgloYW5kc2hha2UYCSABKAwSKAoIYmluZGluZ3MYCiADKAsyFi5zZWNzZXNzaW9uLnYxLkJpbmRpbmcSCwoDYWNrGAsgASgIIm4KDFNlc3Npb25TdGFydBINCgVub25jZRgBIAEoDBIUCgxzZXNzaW9uX2NvZGUYAiABKAwSDwoHdGltZV9tcxgDIAEoBBIoCghiaW5kaW5ncxgEIAMoCzIWLnNlY3Nlc3Npb24udjEuQmluZGluZyIqCgdCaW5kaW5nEgwKBHJvbGUYASABKAkSEQoJcHJpbmNpcGFsGAIgASgJImoKDEhpc3RvcnlFbnRyeRIMCgRlZGdlGAEgASgNEgwKBHN0ZXAYAiABKAQSFAoMcGF5bG9hZF9oYXNoGAMgASgMEigKCGJpbmRpbmdzGAQgAygLMhYuc2Vjc2Vzc2lvbi52MS5CaW5kaW5nIkYKC0F0dGVzdGF0aW9uEgwKBHJvbGUYASABKAkSDgoGdGFyZ2V0GAIgASgJEgwKBHN0ZXAYAyABKAQSCwoDdGFnGAQgASgMYgZwcm90bzM");
+  fileDesc("ChxzZWNzZXNzaW9uL3YxL2VudmVsb3BlLnByb3RvEg1zZWNzZXNzaW9uLnYxIusCCghFbnZlbG9wZRIPCgd2ZXJzaW9uGAEgASgNEhIKCnNlc3Npb25faWQYAiABKAwSDAoEZWRnZRgDIAEoDRIMCgRzdGVwGAQgASgEEg8KB3BheWxvYWQYBSABKAwSLAoHaGlzdG9yeRgGIAMoCzIbLnNlY3Nlc3Npb24udjEuSGlzdG9yeUVudHJ5EjAKDGF0dGVzdGF0aW9ucxgHIAMoCzIaLnNlY3Nlc3Npb24udjEuQXR0ZXN0YXRpb24SKgoFc3RhcnQYCCABKAsyGy5zZWNzZXNzaW9uLnYxLlNlc3Npb25TdGFydBItCgtrZXlfdXBkYXRlcxgJIAMoCzIYLnNlY3Nlc3Npb24udjEuS2V5VXBkYXRlEigKCGJpbmRpbmdzGAogAygLMhYuc2Vjc2Vzc2lvbi52MS5CaW5kaW5nEgsKA2FjaxgLIAEoCBIbChNwYXlsb2FkX2tleV92ZXJzaW9uGAwgASgNIn0KCUtleVVwZGF0ZRIMCgRmcm9tGAEgASgJEgoKAnRvGAIgASgJEg8KB3ZlcnNpb24YAyABKA0SDAoEc3RlcBgEIAEoBBIPCgVub2lzZRgFIAEoDEgAEhEKB3JhdGNoZXQYBiABKAxIABILCgN0YWcYByABKAxCBgoEYm9keSJuCgxTZXNzaW9uU3RhcnQSDQoFbm9uY2UYASABKAwSFAoMc2Vzc2lvbl9jb2RlGAIgASgMEg8KB3RpbWVfbXMYAyABKAQSKAoIYmluZGluZ3MYBCADKAsyFi5zZWNzZXNzaW9uLnYxLkJpbmRpbmciKgoHQmluZGluZxIMCgRyb2xlGAEgASgJEhEKCXByaW5jaXBhbBgCIAEoCSJqCgxIaXN0b3J5RW50cnkSDAoEZWRnZRgBIAEoDRIMCgRzdGVwGAIgASgEEhQKDHBheWxvYWRfaGFzaBgDIAEoDBIoCghiaW5kaW5ncxgEIAMoCzIWLnNlY3Nlc3Npb24udjEuQmluZGluZyJbCgtBdHRlc3RhdGlvbhIMCgRyb2xlGAEgASgJEg4KBnRhcmdldBgCIAEoCRIMCgRzdGVwGAMgASgEEgsKA3RhZxgEIAEoDBITCgtrZXlfdmVyc2lvbhgFIAEoDWIGcHJvdG8z");
 
 /**
  * One session message: a concrete edge of the global graph.
@@ -80,11 +80,12 @@ export type Envelope = Message<"secsession.v1.Envelope"> & {
   start?: SessionStart | undefined;
 
   /**
-   * Key agreement material carried by this message, if any.
+   * Key updates of pair channels (docs/keys.md): those addressed to the
+   * receiver's principal, then those it carries for later receivers.
    *
-   * @generated from field: bytes handshake = 9;
+   * @generated from field: repeated secsession.v1.KeyUpdate key_updates = 9;
    */
-  handshake: Uint8Array;
+  keyUpdates: KeyUpdate[];
 
   /**
    * Roles this message binds to principals (dynamic binding).
@@ -100,6 +101,14 @@ export type Envelope = Message<"secsession.v1.Envelope"> & {
    * @generated from field: bool ack = 11;
    */
   ack: boolean;
+
+  /**
+   * The key version of the pair channel the payload is encrypted with; 0 when
+   * the payload is not encrypted.
+   *
+   * @generated from field: uint32 payload_key_version = 12;
+   */
+  payloadKeyVersion: number;
 };
 
 /**
@@ -108,6 +117,78 @@ export type Envelope = Message<"secsession.v1.Envelope"> & {
  */
 export const EnvelopeSchema: GenMessage<Envelope> = /*@__PURE__*/
   messageDesc(file_secsession_v1_envelope, 0);
+
+/**
+ * A new version of the keys of one pair channel, from its sender's principal.
+ *
+ * @generated from message secsession.v1.KeyUpdate
+ */
+export type KeyUpdate = Message<"secsession.v1.KeyUpdate"> & {
+  /**
+   * Principal that made the update.
+   *
+   * @generated from field: string from = 1;
+   */
+  from: string;
+
+  /**
+   * Principal it is addressed to.
+   *
+   * @generated from field: string to = 2;
+   */
+  to: string;
+
+  /**
+   * The pair channel's version after the update (1 for first contact).
+   *
+   * @generated from field: uint32 version = 3;
+   */
+  version: number;
+
+  /**
+   * The step of the message that first carried it.
+   *
+   * @generated from field: uint64 step = 4;
+   */
+  step: bigint;
+
+  /**
+   * @generated from oneof secsession.v1.KeyUpdate.body
+   */
+  body: {
+    /**
+     * First contact: one Noise_K_25519_ChaChaPoly_SHA256 message whose
+     * payload is the sender's first ratchet public key.
+     *
+     * @generated from field: bytes noise = 5;
+     */
+    value: Uint8Array;
+    case: "noise";
+  } | {
+    /**
+     * A DH ratchet step: the sender's new ratchet public key.
+     *
+     * @generated from field: bytes ratchet = 6;
+     */
+    value: Uint8Array;
+    case: "ratchet";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * For a ratchet step: HMAC-SHA256 under the previous version's update key
+   * (a first-contact message is authenticated by Noise itself).
+   *
+   * @generated from field: bytes tag = 7;
+   */
+  tag: Uint8Array;
+};
+
+/**
+ * Describes the message secsession.v1.KeyUpdate.
+ * Use `create(KeyUpdateSchema)` to create a new message.
+ */
+export const KeyUpdateSchema: GenMessage<KeyUpdate> = /*@__PURE__*/
+  messageDesc(file_secsession_v1_envelope, 1);
 
 /**
  * The start of a session, fixed by its initiator.
@@ -149,7 +230,7 @@ export type SessionStart = Message<"secsession.v1.SessionStart"> & {
  * Use `create(SessionStartSchema)` to create a new message.
  */
 export const SessionStartSchema: GenMessage<SessionStart> = /*@__PURE__*/
-  messageDesc(file_secsession_v1_envelope, 1);
+  messageDesc(file_secsession_v1_envelope, 2);
 
 /**
  * A role bound to a principal (a peer id).
@@ -173,7 +254,7 @@ export type Binding = Message<"secsession.v1.Binding"> & {
  * Use `create(BindingSchema)` to create a new message.
  */
 export const BindingSchema: GenMessage<Binding> = /*@__PURE__*/
-  messageDesc(file_secsession_v1_envelope, 2);
+  messageDesc(file_secsession_v1_envelope, 3);
 
 /**
  * One message of the history.
@@ -211,7 +292,7 @@ export type HistoryEntry = Message<"secsession.v1.HistoryEntry"> & {
  * Use `create(HistoryEntrySchema)` to create a new message.
  */
 export const HistoryEntrySchema: GenMessage<HistoryEntry> = /*@__PURE__*/
-  messageDesc(file_secsession_v1_envelope, 3);
+  messageDesc(file_secsession_v1_envelope, 4);
 
 /**
  * A role's attestation of the transcript up to one of its messages.
@@ -247,6 +328,13 @@ export type Attestation = Message<"secsession.v1.Attestation"> & {
    * @generated from field: bytes tag = 4;
    */
   tag: Uint8Array;
+
+  /**
+   * The version of the pair channel's key the MAC was made with (0: static keys).
+   *
+   * @generated from field: uint32 key_version = 5;
+   */
+  keyVersion: number;
 };
 
 /**
@@ -254,5 +342,5 @@ export type Attestation = Message<"secsession.v1.Attestation"> & {
  * Use `create(AttestationSchema)` to create a new message.
  */
 export const AttestationSchema: GenMessage<Attestation> = /*@__PURE__*/
-  messageDesc(file_secsession_v1_envelope, 4);
+  messageDesc(file_secsession_v1_envelope, 5);
 

@@ -1,0 +1,136 @@
+/**
+ * Key access while one message is sealed or opened. With key establishment
+ * `noise`, keys come from the pair channels in the session state (first
+ * contact, DH ratchet); with `static`, from the static pairwise root of the
+ * two principals. Changes to pair channels are collected and applied to the
+ * next state; the buffers they retire are zeroed only once that state is
+ * committed, and the buffers they created are zeroed if it is not.
+ */
+import type { KeyUpdate } from "../../gen/secsession/v1/envelope_pb.js";
+import { acceptUpdate, KeyUpdateError, sendKeys, type DirectionKeys, type PairContext, type PairState } from "../keys/pair-channel.js";
+import { zeroize } from "../keys/crypto/index.js";
+import type { MonitorContext } from "./context.js";
+import type { SessionState } from "./state.js";
+import { defences } from "./defences.js";
+
+/** A key update this message makes, addressed to `to`. */
+export interface NewKeyUpdate {
+  readonly to: string;
+  readonly version: number;
+  readonly body: { case: "noise"; value: Uint8Array } | { case: "ratchet"; value: Uint8Array };
+  readonly tag: Uint8Array;
+}
+
+/** Thrown when a key is needed for a principal the resolver does not know. */
+export class UnknownPeerError extends Error {}
+
+export class Keying {
+  private readonly pairs: Record<string, PairState>;
+  readonly updates: NewKeyUpdate[] = [];
+  /** Per peer principal: buffers to retire at commit, buffers created. */
+  readonly changes = new Map<string, { retired: Uint8Array[]; created: Uint8Array[] }>();
+  /** Receive keys by `principal@version`, as updates are applied. */
+  private readonly recv = new Map<string, DirectionKeys>();
+
+  constructor(
+    private readonly ctx: MonitorContext,
+    private readonly st: SessionState,
+  ) {
+    this.pairs = { ...st.pairs };
+    for (const [p, pair] of Object.entries(st.pairs)) if (pair.recv) this.recv.set(`${p}@${pair.recv.version}`, pair.recv);
+  }
+
+  private get noise(): boolean {
+    return this.ctx.plan.descriptor.security.keyEstablishment === "noise";
+  }
+
+  private pairContext(principal: string): PairContext {
+    const keys = this.ctx.peerKeys(principal);
+    if (keys === undefined) throw new UnknownPeerError(`no public key for principal ${JSON.stringify(principal)}`);
+    return { crypto: this.ctx.crypto, sid: this.st.sessionId, self: this.ctx.self, peerId: principal, peerStatic: keys.x25519 };
+  }
+
+  /** This side's keys toward `principal` (making a first contact or a ratchet step if due). */
+  sendKeys(principal: string): DirectionKeys {
+    if (!this.noise || principal === this.ctx.self.id) return this.staticKeys(this.ctx.self.id, principal);
+    const change = sendKeys(this.pairContext(principal), this.pairs[principal]);
+    this.pairs[principal] = change.pair;
+    this.record(principal, change.retired, change.created);
+    const u = change.update;
+    if (u !== undefined) {
+      this.updates.push({
+        to: principal,
+        version: u.version,
+        body: u.kind === "noise" ? { case: "noise", value: u.message } : { case: "ratchet", value: u.publicKey },
+        tag: u.kind === "ratchet" ? u.tag : new Uint8Array(0),
+      });
+    }
+    return change.pair.send!;
+  }
+
+  /** Applies the key updates addressed to this peer, in version order. Throws KeyUpdateError. */
+  applyUpdates(updates: readonly KeyUpdate[]): void {
+    if (!this.noise) return;
+    const mine = updates.filter((u) => u.to === this.ctx.self.id).sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : a.version - b.version));
+    for (const u of mine) {
+      const current = this.pairs[u.from];
+      if (current !== undefined && u.version <= current.version) continue; // already applied
+      const body =
+        u.body.case === "noise"
+          ? ({ kind: "noise", message: u.body.value } as const)
+          : u.body.case === "ratchet"
+            ? ({ kind: "ratchet", publicKey: u.body.value, tag: u.tag } as const)
+            : undefined;
+      if (body === undefined) throw new KeyUpdateError(`key update ${u.version} from ${u.from} has no body`);
+      let change;
+      try {
+        change = acceptUpdate(this.pairContext(u.from), current, u.version, body);
+      } catch (e: unknown) {
+        if (e instanceof KeyUpdateError && !defences.keyUpdates) continue;
+        throw e;
+      }
+      this.pairs[u.from] = change.pair;
+      this.record(u.from, change.retired, change.created);
+      this.recv.set(`${u.from}@${u.version}`, change.pair.recv!);
+    }
+  }
+
+  /** The keys `principal` used toward this peer at `version` (0: static). */
+  recvKeys(principal: string, version: number): DirectionKeys | undefined {
+    if (version === 0 || !this.noise || principal === this.ctx.self.id) {
+      if (this.noise && principal !== this.ctx.self.id) return undefined; // noise sessions never use static keys
+      return this.staticKeys(principal, this.ctx.self.id);
+    }
+    return this.recv.get(`${principal}@${version}`);
+  }
+
+  /** This peer's current send keys toward `principal`, without making new ones. */
+  sendKeysIfAny(principal: string): DirectionKeys | undefined {
+    if (!this.noise || principal === this.ctx.self.id) return this.staticKeys(this.ctx.self.id, principal);
+    return this.pairs[principal]?.send;
+  }
+
+  /** The pair channels after this message. */
+  result(): Readonly<Record<string, PairState>> {
+    return this.pairs;
+  }
+
+  /** Zeroes what this message created (it was refused). */
+  abandon(): void {
+    for (const c of this.changes.values()) for (const b of c.created) zeroize(b);
+  }
+
+  private record(principal: string, retired: readonly Uint8Array[], created: readonly Uint8Array[]): void {
+    const c = this.changes.get(principal) ?? { retired: [], created: [] };
+    c.retired.push(...retired);
+    c.created.push(...created);
+    this.changes.set(principal, c);
+  }
+
+  private staticKeys(from: string, to: string): DirectionKeys {
+    const peer = from === this.ctx.self.id ? to : from;
+    const keys = this.ctx.staticKeys(this.st.sessionId, peer, from, to);
+    if (keys === undefined) throw new UnknownPeerError(`no public key for principal ${JSON.stringify(peer)}`);
+    return keys;
+  }
+}
