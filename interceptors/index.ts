@@ -12,6 +12,7 @@ export { SecSessionError, STATUS_OF } from "./errors.js";
 export type { AlertKind, SecurityAlert } from "./errors.js";
 export { Party } from "./runtime/party.js";
 export type { Received } from "./runtime/party.js";
+export type { EvidenceEntry, EvidenceItem, EvidenceSink } from "./runtime/evidence.js";
 export { createMemoryStore, createMemoryReplayCache } from "./store/memory.js";
 export type { SessionStore, ReplayCache } from "./store/store.js";
 export { StoreUnavailableError } from "./store/store.js";

@@ -23,6 +23,7 @@ import { Party, type Received } from "../runtime/party.js";
 import { RuntimeCore, type RuntimeMetrics } from "../runtime/runtime-core.js";
 import { createMemoryReplayCache, createMemoryStore } from "../store/memory.js";
 import type { ReplayCache, SessionStore } from "../store/store.js";
+import type { EvidenceSink } from "../runtime/evidence.js";
 import { hex } from "../wire/encoding.js";
 import { LocalSession, type IncomingValue, type Responder, type Transport } from "./local-session.js";
 import type { RoleDefinition } from "./role.js";
@@ -44,6 +45,8 @@ export interface SessionRuntimeOptions {
   readonly credentials?: grpc.ChannelCredentials;
   /** Benchmark only: build attestations but skip verifying them. */
   readonly verifyAttestations?: boolean;
+  /** Appends evidence of every message sent and received (non-repudiation). */
+  readonly evidence?: EvidenceSink;
   /** Further client interceptors, run after ours (they see sealed envelopes). */
   readonly interceptors?: readonly grpc.Interceptor[];
 }
@@ -76,6 +79,8 @@ export class SessionRuntime implements Transport {
         for (const l of this.alertListeners) l(a);
       },
       options.verifyAttestations ?? true,
+      10_000,
+      options.evidence,
     );
   }
 

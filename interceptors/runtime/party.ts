@@ -21,6 +21,7 @@ import { StoreUnavailableError } from "../store/store.js";
 import { hex, type RoleBinding } from "../wire/encoding.js";
 import { receiptInput, sessionIdOf, transcriptStart } from "../wire/transcript.js";
 import type { RuntimeCore } from "./runtime-core.js";
+import type { EvidenceItem } from "./evidence.js";
 import { valueCheck } from "./values.js";
 
 /** An accepted incoming message. */
@@ -131,6 +132,7 @@ export class Party {
     const expectedReceipt = edge.kind === "oneway" ? this.expectedReceipt(sealed.state, edge) : undefined;
     this.retireKeys(sealed.state, sealed.keying);
     const bytes = this.core.encodeEnvelope(sealed.envelope);
+    await this.record("sent", sealed.state, sealed.envelope, [sealed.state.history.at(-1)!]);
     await this.closeIfFinished(key, sealed.state);
     return { bytes, state: sealed.state, expectedReceipt };
   }
@@ -173,6 +175,10 @@ export class Party {
     }
     this.retireKeys(state, keying);
     this.core.accepted(edge.id);
+    await this.record("received", state, env, [
+      ...env.history.map((x) => ({ edge: x.edge, step: x.step, payloadHash: x.payloadHash, bindings: x.bindings.map((b) => ({ role: b.role, principal: b.principal })) })),
+      { edge: edge.id, step: env.step, payloadHash: this.core.crypto.sha256(env.payload), bindings: env.bindings.map((b) => ({ role: b.role, principal: b.principal })) },
+    ]);
     await this.closeIfFinished(key, state);
     return { sessionKey: sidHex, edge, message: message!, state, joined, receipt };
   }
@@ -191,6 +197,21 @@ export class Party {
       while (vault.version(scope) < version) vault.bump(scope);
       for (const b of change.created) if (!isAllZero(b)) vault.issue(scope, b);
     }
+  }
+
+  private async record(direction: "sent" | "received", st: SessionState, env: Envelope, items: readonly EvidenceItem[]): Promise<void> {
+    const sink = this.core.evidence;
+    if (sink === undefined) return;
+    await sink.append({
+      direction,
+      sessionCode: this.descriptor.code,
+      sessionId: st.sessionId,
+      role: this.role,
+      start: st.start,
+      items: items.map((x) => ({ edge: x.edge, step: x.step, payloadHash: x.payloadHash, bindings: x.bindings })),
+      signatures: env.attestations.filter((a) => a.target === "").map((a) => ({ role: a.role, step: a.step, tag: a.tag })),
+      payload: env.payload,
+    });
   }
 
   /** The receipt for an accepted one-way message. */

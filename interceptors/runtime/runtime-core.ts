@@ -13,6 +13,7 @@ import { KeyVault } from "../keys/vault.js";
 import type { MonitorContext } from "../monitor/context.js";
 import type { SessionPlan } from "../monitor/plan.js";
 import type { ReplayCache, SessionStore } from "../store/store.js";
+import type { EvidenceSink } from "./evidence.js";
 import { hex } from "../wire/encoding.js";
 
 /** Counters a runtime keeps. */
@@ -39,6 +40,8 @@ export class RuntimeCore {
     private readonly emit: (a: SecurityAlert) => void,
     private readonly verifyAttestations: boolean,
     private readonly maxCachedSessions = 10_000,
+    /** Where evidence of every message is appended, if anywhere. */
+    readonly evidence: EvidenceSink | undefined = undefined,
   ) {}
 
   monitorContext(plan: SessionPlan, role: string): MonitorContext {
