@@ -8,5 +8,13 @@ const marker = "node_modules/.package-lock.json";
 const stale = !existsSync(marker) || statSync(marker).mtimeMs < statSync(lock).mtimeMs;
 if (stale) {
   process.stderr.write("secsession: installing dependencies (npm ci)...\n");
-  execFileSync("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], { stdio: "inherit" });
+  try {
+    execFileSync("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], { stdio: ["ignore", "inherit", "pipe"] });
+  } catch {
+    // Some registries do not resolve the other platforms' optional packages of
+    // @bufbuild/buf, which npm ci insists on finding in the lock file; install
+    // from the same lock file without rewriting it instead.
+    process.stderr.write("secsession: npm ci refused this lock file here; installing with npm install --no-save\n");
+    execFileSync("npm", ["install", "--no-save", "--no-audit", "--no-fund", "--loglevel=error"], { stdio: "inherit" });
+  }
 }
