@@ -6,7 +6,7 @@
  */
 import { InterceptingCall, type Interceptor } from "@grpc/grpc-js";
 import { SecSessionError } from "../errors.js";
-import { CheckedReceipt, PendingSend, RefusedResponse, SealedBytes } from "./sealed.js";
+import { CheckedReceipt, PendingSend, RefusedResponse, SealedBytes, sealThenPass } from "./sealed.js";
 
 /** Creates the client interceptor of a runtime. */
 export function createClientInterceptor(): Interceptor {
@@ -39,18 +39,7 @@ export function createClientInterceptor(): Interceptor {
       sendMessage(message: unknown, next: (m: unknown) => void) {
         if (!(message instanceof PendingSend)) return next(message);
         pending = message;
-        message.party.wrap(message.sessionKey, message.edge, message.message, message.bindings).then(
-          ({ bytes, state, expectedReceipt }) => {
-            message.expectedReceipt = expectedReceipt;
-            message.markSealed(state);
-            next(new SealedBytes(bytes));
-          },
-          (e: unknown) => {
-            const err = SecSessionError.from(e);
-            message.markFailed(err);
-            call.cancelWithStatus(err.code, err.message);
-          },
-        );
+        sealThenPass(message, next, (err) => call.cancelWithStatus(err.code, err.message));
       },
     });
     return call;

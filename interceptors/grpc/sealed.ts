@@ -11,7 +11,7 @@ import type { Message } from "@bufbuild/protobuf";
 import type { SessionState } from "../monitor/state.js";
 import type { Party, Received } from "../runtime/party.js";
 import type { RoleBinding } from "../wire/encoding.js";
-import type { SecSessionError } from "../errors.js";
+import { SecSessionError as SecSessionErrorClass, type SecSessionError } from "../errors.js";
 
 /** Envelope bytes as they are on the wire. */
 export class SealedBytes {
@@ -50,6 +50,25 @@ export class PendingSend {
   markFailed(e: unknown): void {
     this.settle.reject(e);
   }
+}
+
+/**
+ * Seals a pending message as it passes to the transport, then hands the
+ * envelope bytes to `next`; on failure, marks it failed and reports the error.
+ */
+export function sealThenPass(message: PendingSend, next: (m: unknown) => void, fail: (err: SecSessionError) => void): void {
+  message.party.wrap(message.sessionKey, message.edge, message.message, message.bindings).then(
+    ({ bytes, state, expectedReceipt }) => {
+      message.expectedReceipt = expectedReceipt;
+      message.markSealed(state);
+      next(new SealedBytes(bytes));
+    },
+    (e: unknown) => {
+      const err = SecSessionErrorClass.from(e);
+      message.markFailed(err);
+      fail(err);
+    },
+  );
 }
 
 /** The receipt a server returns for an accepted one-way message. */

@@ -7,7 +7,7 @@
 import { ServerInterceptingCall, type ServerInterceptor } from "@grpc/grpc-js";
 import { SecSessionError } from "../errors.js";
 import type { Party, Received } from "../runtime/party.js";
-import { OpenedMessage, PendingReceipt, PendingSend, SealedBytes } from "./sealed.js";
+import { OpenedMessage, PendingReceipt, PendingSend, SealedBytes, sealThenPass } from "./sealed.js";
 
 /** Finds the party that receives a message on `path` (undefined: not a session rpc). */
 export type Dispatch = (path: string, bytes: Uint8Array, peer: string) => Promise<{ party: Party; received: Received }> | undefined;
@@ -35,18 +35,7 @@ export function createServerInterceptor(dispatch: Dispatch): ServerInterceptor {
       sendMessage(message: unknown, next: (m: unknown) => void) {
         if (message instanceof PendingReceipt) return next(new SealedBytes(message.party.receipt(message.received)));
         if (!(message instanceof PendingSend)) return next(message);
-        message.party.wrap(message.sessionKey, message.edge, message.message, message.bindings).then(
-          ({ bytes, state, expectedReceipt }) => {
-            message.expectedReceipt = expectedReceipt;
-            message.markSealed(state);
-            next(new SealedBytes(bytes));
-          },
-          (e: unknown) => {
-            const err = SecSessionError.from(e);
-            message.markFailed(err);
-            call.sendStatus({ code: err.code, details: err.message });
-          },
-        );
+        sealThenPass(message, next, (err) => call.sendStatus({ code: err.code, details: err.message }));
       },
     });
 }

@@ -6,18 +6,10 @@
 
 const utf8 = new TextEncoder();
 
-/** Concatenates byte arrays. */
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+import { concatBytes } from "../keys/crypto/bytes.js";
+
+/** Concatenates byte arrays (one helper for the whole library). */
+export const concat = concatBytes;
 
 /** 32-bit unsigned big-endian. */
 export function u32(n: number): Uint8Array {

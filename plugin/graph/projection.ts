@@ -4,28 +4,12 @@
  * other roles are silent moves; a local state is the set of global states the
  * role may be in.
  */
+import type { LocalStateDescriptor, LocalTransitionDescriptor } from "../../interceptors/descriptor/types.js";
 import type { GlobalGraph, GraphEdge } from "./global-graph.js";
 
-/** A local transition: the role sends or receives one kind of message. */
-export interface LocalTransition {
-  readonly from: number;
-  readonly to: number;
-  readonly direction: "send" | "receive";
-  /** The other role. */
-  readonly peer: string;
-  /** The message label (see `edgeLabel`). */
-  readonly label: string;
-  /** The global edges this transition stands for (one, unless branches rejoin). */
-  readonly edges: readonly number[];
-}
-
-export interface LocalState {
-  readonly id: number;
-  /** The global states the role may be in here. */
-  readonly globals: readonly number[];
-  /** No message of this role can follow. */
-  readonly final: boolean;
-}
+/** A local transition and a local state: the shapes the descriptor carries (docs/descriptor.md). */
+export type LocalTransition = LocalTransitionDescriptor;
+export type LocalState = LocalStateDescriptor;
 
 export interface Projection {
   readonly role: string;
