@@ -2,7 +2,7 @@
  * Errors and security alerts. Every refused message has a `kind`; each kind
  * maps to one gRPC status code (docs/protocol.md, "Failure behaviour").
  */
-import { status } from "@grpc/grpc-js";
+import { Metadata, status, type ServiceError, type StatusObject } from "@grpc/grpc-js";
 
 /** Why a message was refused. */
 export type AlertKind =
@@ -85,4 +85,22 @@ export type Verdict<T> =
 /** A refusal. */
 export function refuse(kind: AlertKind, reason: string, edge = -1, sessionId = ""): Verdict<never> {
   return { ok: false, kind, reason, edge, sessionId };
+}
+
+/** Trailing metadata key carrying the alert kind of a refusal to the caller. */
+export const ALERT_KIND_METADATA = "secsession-alert-kind";
+
+/** The status a refusal ends a call with: its code, reason, and kind in trailing metadata. */
+export function refusalStatus(err: SecSessionError): Pick<StatusObject, "code" | "details" | "metadata"> {
+  const metadata = new Metadata();
+  metadata.set(ALERT_KIND_METADATA, err.kind);
+  return { code: err.code, details: err.message, metadata };
+}
+
+/** Rebuilds the SecSessionError of a refused call (or returns the gRPC error unchanged). */
+export function fromServiceError(e: ServiceError): SecSessionError | ServiceError {
+  const kind = e.metadata?.get(ALERT_KIND_METADATA)[0];
+  if (typeof kind !== "string" || !(kind in STATUS_OF)) return e;
+  const reason = e.details.replace(/^secsession [a-z-]+: /, "");
+  return new SecSessionError(kind as AlertKind, reason, { cause: e });
 }

@@ -13,7 +13,7 @@ import * as grpc from "@grpc/grpc-js";
 import { fromBinary } from "@bufbuild/protobuf";
 import { EnvelopeSchema } from "../../gen/secsession/v1/envelope_pb.js";
 import type { SecurityAlert } from "../errors.js";
-import { SecSessionError } from "../errors.js";
+import { fromServiceError, SecSessionError } from "../errors.js";
 import { createClientInterceptor } from "../grpc/client-interceptor.js";
 import { CheckedReceipt, OpenedMessage, PendingReceipt, RefusedResponse, sealedMethod, type PendingSend } from "../grpc/sealed.js";
 import { createServerInterceptor } from "../grpc/server-interceptor.js";
@@ -170,7 +170,7 @@ export class SessionRuntime implements Transport {
       const method = sealedMethod(send.edge.rpc, send.edge.rpc);
       return new Promise<Received | "receipt">((resolve, reject) => {
         client.makeUnaryRequest(send.edge.rpc, method.requestSerialize, method.responseDeserialize, send, { deadline }, (err, value) => {
-          if (err !== null) return reject(err);
+          if (err !== null) return reject(fromServiceError(err));
           if (value instanceof RefusedResponse) return reject(value.error);
           if (value instanceof CheckedReceipt) return resolve("receipt");
           if (value !== undefined && value !== null && typeof value === "object" && "edge" in value) return resolve(value as Received);

@@ -5,7 +5,7 @@
  * envelope, or the receipt of a one-way message).
  */
 import { ServerInterceptingCall, type ServerInterceptor } from "@grpc/grpc-js";
-import { SecSessionError } from "../errors.js";
+import { refusalStatus, SecSessionError } from "../errors.js";
 import type { Party, Received } from "../runtime/party.js";
 import { OpenedMessage, PendingReceipt, PendingSend, SealedBytes, sealThenPass } from "./sealed.js";
 
@@ -25,8 +25,7 @@ export function createServerInterceptor(dispatch: Dispatch): ServerInterceptor {
             opened.then(
               ({ party, received }) => nextMessage(new OpenedMessage(party, received)),
               (e: unknown) => {
-                const err = SecSessionError.from(e);
-                call.sendStatus({ code: err.code, details: err.message });
+                call.sendStatus(refusalStatus(SecSessionError.from(e)));
               },
             );
           },
@@ -35,7 +34,7 @@ export function createServerInterceptor(dispatch: Dispatch): ServerInterceptor {
       sendMessage(message: unknown, next: (m: unknown) => void) {
         if (message instanceof PendingReceipt) return next(new SealedBytes(message.party.receipt(message.received)));
         if (!(message instanceof PendingSend)) return next(message);
-        sealThenPass(message, next, (err) => call.sendStatus({ code: err.code, details: err.message }));
+        sealThenPass(message, next, (err) => call.sendStatus(refusalStatus(err)));
       },
     });
 }

@@ -74,7 +74,7 @@ export function valueCheck(
     if (edge.opens !== null) {
       const c = earlier(edge.opens);
       if (!c.ok || !(c.value instanceof Uint8Array)) return `no earlier commitment ${edge.opens.field.name} to open`;
-      if (!constantTimeEqual(crypto.sha256(payload), c.value)) return `the payload does not open the commitment ${edge.opens.field.name}`;
+      if (!constantTimeEqual(crypto.sha256(payload), c.value)) return `the payload does not open the earlier ${edge.opens.field.name} (its SHA-256 differs)`;
     }
     return undefined;
   }
