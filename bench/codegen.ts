@@ -79,8 +79,9 @@ function row(d: SessionDescriptor, code: string, compileMs: number): Row {
   const lines = code.split("\n");
   const linesPerRole: Record<string, number> = {};
   for (const r of d.roles) {
-    const start = lines.findIndex((l) => new RegExp(`^export interface ${d.name}${r.name[0]!.toUpperCase()}${r.name.slice(1)}\\w* \\{`).test(l));
-    const end = start < 0 ? -1 : lines.indexOf("}", start);
+    // The role's machine type and its role definition (`export type <S><R>Machine = {` … `};` and `export const <S><R> = …`).
+    const start = lines.findIndex((l) => l.startsWith(`export type ${d.name}${r.name[0]!.toUpperCase()}${r.name.slice(1)}Machine = {`));
+    const end = start < 0 ? -1 : lines.indexOf("};", start) + 4;
     linesPerRole[r.name] = start < 0 ? 0 : end - start + 1;
   }
   const projections = Object.values(d.projections);
