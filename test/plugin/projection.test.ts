@@ -4,6 +4,19 @@ import { machine, renderProjection } from "../support/machine.js";
 
 // Each role's local state machine, written by hand from the session's flow in ../shared/SESSIONS.md.
 const expected: Record<string, Record<string, string[]>> = {
+  // b => e.Deposit { e => s.Notify; } b -> e.Close;
+  Escrow: {
+    b: ["start !e.Deposit/request waiting", "waiting ?e.Deposit/response paid", "paid !e.Close done", "final done"],
+    e: [
+      "start ?b.Deposit/request deposited",
+      "deposited !s.Notify/request asked",
+      "asked ?s.Notify/response shipped",
+      "shipped !b.Deposit/response answered",
+      "answered ?b.Close done",
+      "final done",
+    ],
+    s: ["start ?e.Notify/request asked", "asked !e.Notify/response done", "final done"],
+  },
   Shopping: {
     c: [
       "start !o.Request wait",
