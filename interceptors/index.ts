@@ -39,3 +39,13 @@ export type {
   KeyEstablishmentMode,
 } from "./descriptor/types.js";
 export { sessionCode, verifySessionCode, canonicalJson } from "./descriptor/code.js";
+
+// Save and restore of a role's session (docs/save-restore.md)
+export { encodeState, decodeState, StateCodecError, STATE_FORMAT_VERSION, MAX_STATE_BYTES } from "./store/state-codec.js";
+export { exportSession, importSession, sealState, ImportRefusedError, StaleExportError, EXPORT_FORMAT_VERSION } from "./store/export.js";
+export type { ImportOptions, ImportRefusal } from "./store/export.js";
+export { withHighWater, createMemoryHighWaterMarks, highWaterKey, highWaterMarksOf } from "./store/high-water.js";
+export type { HighWaterMarks, HighWaterStore } from "./store/high-water.js";
+export { resumeSession, localStateOf } from "./store/resume.js";
+export type { AnyRoleState, ResumableRuntime } from "./store/resume.js";
+export type { SessionState } from "./monitor/state.js";

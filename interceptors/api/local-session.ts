@@ -42,12 +42,18 @@ export class LocalSession {
     private readonly onFinal: () => void = () => undefined,
     /** Resume at the local state where `edge` is received (a session this process did not see start). */
     resumeAt?: number,
+    /** Resume at this local state (a session restored from an export: docs/save-restore.md). */
+    atLocal?: number,
   ) {
     this.projection = party.descriptor.projections[party.role]!;
     this.local = this.projection.initial;
     if (resumeAt !== undefined) {
       const t = this.projection.transitions.find((x) => x.direction === "receive" && x.edges.includes(resumeAt));
       if (t !== undefined) this.local = t.from;
+    }
+    if (atLocal !== undefined) {
+      if (this.projection.states[atLocal] === undefined) throw new Error(`secsession: role ${party.role} has no local state ${atLocal}`);
+      this.local = atLocal;
     }
   }
 

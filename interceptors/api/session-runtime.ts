@@ -128,6 +128,23 @@ export class SessionRuntime implements Transport {
   }
 
   /**
+   * Continues a session whose state is in this runtime's store but which this
+   * runtime does not play yet (importSession put it there): registers it at
+   * the role's local state `localState` and returns that state's object. Use
+   * resumeSession (interceptors/store/resume.ts), which computes the local
+   * state; call it before the session's next message can arrive.
+   */
+  async resume(def: RoleDefinition, sessionKey: string, localState: number): Promise<object> {
+    const party = this.party(def);
+    const key = party.key(sessionKey);
+    if ((await party.state(sessionKey)) === undefined) throw new Error(`secsession: no session ${sessionKey} of role ${def.role} in this runtime's store`);
+    if (this.sessions.has(key)) throw new Error(`secsession: session ${sessionKey} is already live in this runtime`);
+    const local = new LocalSession(party, sessionKey, this, () => this.sessions.delete(key), undefined, localState);
+    this.sessions.set(key, local);
+    return local.current();
+  }
+
+  /**
    * Serves the role's gRPC service on `server` (which must have this
    * runtime's server interceptor). `handlers` run when a session starts for
    * this role, with the first message and the state object after it.
