@@ -1,76 +1,105 @@
 /**
- * The `secsession` command: one entry point, a table of subcommands.
- * Exit codes: 0 done, 1 a check failed, 2 a usage error.
+ * The secsession command line: one entry point, a table of commands.
+ *
+ *   npx tsx cli/secsession.ts <command> [args]      (or: npm run secsession -- <command>, or the `secsession` bin)
+ *
+ * To add a command, add an entry to COMMANDS (a Command, or a Group of them).
  */
-import { keygen, UsageError } from "./keygen.js";
+import { realpathSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+import { EXIT, UsageError, type Command, type Group, type Io } from "./command.js";
+import { evidenceVerify } from "./commands/evidence-verify.js";
+import { keygen } from "./commands/keygen.js";
 
-interface Command {
-  readonly usage: string;
-  readonly summary: string;
-  run(args: string[]): number;
-}
-
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return undefined;
-  const v = args[i + 1];
-  if (v === undefined || v.startsWith("--")) throw new UsageError(`--${name} needs a value`);
-  args.splice(i, 2);
-  return v;
-}
-
-function bool(args: string[], name: string): boolean {
-  const i = args.indexOf(`--${name}`);
-  if (i >= 0) args.splice(i, 1);
-  return i >= 0;
-}
-
-const COMMANDS: Record<string, Command> = {
-  keygen: {
-    usage: "secsession keygen <peer-id> [--out DIR] [--keyring FILE] [--force]",
-    summary: "write a peer's Ed25519 and X25519 keys and its public keyring entry",
-    run(args) {
-      const out = flag(args, "out") ?? ".";
-      const keyring = flag(args, "keyring");
-      const force = bool(args, "force");
-      const unknown = args.filter((a) => a.startsWith("--"));
-      if (unknown.length > 0) throw new UsageError(`unknown option ${unknown[0]}`);
-      if (args.length !== 1) throw new UsageError("keygen takes exactly one peer id");
-      for (const line of keygen({ id: args[0]!, out, keyring, force })) process.stdout.write(`wrote ${line}\n`);
-      return 0;
+/** The command table. */
+export const COMMANDS: Group = {
+  kind: "group",
+  summary: "multiparty gRPC sessions, secure by construction",
+  commands: {
+    keygen,
+    evidence: {
+      kind: "group",
+      summary: "evidence logs of the messages a runtime sent and accepted",
+      commands: { verify: evidenceVerify },
     },
   },
 };
 
-function help(): string {
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}\n             ${c.usage}`);
-  return `secsession: secure multiparty gRPC sessions\n\ncommands:\n${lines.join("\n")}\n\nsecsession <command> --help for one command\n`;
-}
+const HELP = new Set(["-h", "--help"]);
 
-function main(argv: string[]): number {
-  const [name, ...args] = argv;
-  if (name === undefined || name === "--help" || name === "-h") {
-    process.stdout.write(help());
-    return name === undefined ? 2 : 0;
+/** Runs the command line `argv` (without node and script); returns the exit code. */
+export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  let node: Command | Group = COMMANDS;
+  const path: string[] = [];
+  let i = 0;
+  while (node.kind === "group") {
+    const word = argv[i];
+    if (word === undefined || HELP.has(word) || word === "help") {
+      const text = groupHelp(path, node);
+      if (word === undefined) {
+        io.err(text);
+        return EXIT.usage;
+      }
+      io.out(text);
+      return EXIT.ok;
+    }
+    const next: Command | Group | undefined = Object.hasOwn(node.commands, word) ? node.commands[word] : undefined;
+    if (next === undefined) {
+      io.err(`secsession: unknown command ${JSON.stringify([...path, word].join(" "))}\n\n${groupHelp(path, node)}`);
+      return EXIT.usage;
+    }
+    path.push(word);
+    node = next;
+    i++;
   }
-  const cmd = COMMANDS[name];
-  if (cmd === undefined) {
-    process.stderr.write(`secsession: unknown command ${JSON.stringify(name)}\n\n${help()}`);
-    return 2;
-  }
-  if (args.includes("--help") || args.includes("-h")) {
-    process.stdout.write(`${cmd.usage}\n  ${cmd.summary}\n`);
-    return 0;
+  const args = argv.slice(i);
+  const name = path.join(" ");
+  if (args.some((a) => HELP.has(a))) {
+    io.out(`${node.help}\n`);
+    return EXIT.ok;
   }
   try {
-    return cmd.run(args);
+    return await node.run(args, io);
   } catch (e: unknown) {
     if (e instanceof UsageError) {
-      process.stderr.write(`secsession ${name}: ${e.message}\nusage: ${cmd.usage}\n`);
-      return 2;
+      io.err(`secsession ${name}: ${e.message}\nusage: ${node.usage}\nRun \`secsession ${name} --help\` for details.\n`);
+      return EXIT.usage;
     }
-    throw e;
+    io.err(`secsession ${name}: ${e instanceof Error ? e.message.replace(/^secsession: /, "") : String(e)}\n`);
+    return EXIT.usage;
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+function groupHelp(path: readonly string[], g: Group): string {
+  const prefix = ["secsession", ...path].join(" ");
+  const rows = Object.entries(g.commands).flatMap(([k, c]) =>
+    c.kind === "command" ? [[`${k}`, c.summary] as const] : Object.entries(c.commands).map(([k2, c2]) => [`${k} ${k2}`, c2.summary] as const),
+  );
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return `Usage: ${prefix} <command> [args]   (${prefix} <command> --help for each)
+
+${path.length === 0 ? `secsession: ${g.summary}` : g.summary}
+
+Commands:
+${rows.map(([k, s]) => `  ${k.padEnd(width)}  ${s}`).join("\n")}
+
+Exit codes: 0 ok, 1 verification failed, 2 usage error.
+`;
+}
+
+function processIo(): Io {
+  return { out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t), cwd: process.cwd() };
+}
+
+/** True when this file is the program node runs (not imported by cli/bin.mjs or a test). */
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return pathToFileURL(realpathSync(script)).href === import.meta.url;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,101 @@
+/**
+ * `secsession evidence verify <log> --keyring FILE --descriptor MODULE[#Name]`:
+ * the offline verifier of an evidence log (docs/evidence.md).
+ */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import type { SessionDescriptor } from "../../interceptors/descriptor/types.js";
+import { verifyEvidence } from "../../interceptors/evidence/verify.js";
+import { keyringResolver, type KeyResolver } from "../../interceptors/keys/identity.js";
+import { EXIT, parse, UsageError, type Command, type Io } from "../command.js";
+import { loadDescriptors } from "../descriptor-module.js";
+
+export const evidenceVerify: Command = {
+  kind: "command",
+  summary: "verify an evidence log offline, with public keys and session descriptors only",
+  usage: "secsession evidence verify <log> --keyring FILE --descriptor MODULE[#ExportName] [--direct-signatures] [--expect-head HEX]",
+  help: `Usage: secsession evidence verify <log> --keyring FILE --descriptor MODULE[#ExportName] [options]
+
+Checks an evidence log written by createFileEvidenceLog (interceptors/evidence):
+the hash chain of its records; for every session in it, that the session id is
+the hash of its start, that its messages are steps 1..n with no gap and agree
+wherever they are recorded, that they follow the session's global graph with
+the bindings of its edges, that every recorded signature verifies over the
+recomputed transcript with the signer's public key, that every message of an
+edge with non-repudiation is covered by its sender's signature, and that each
+recorded payload hashes to its message's payload hash. See docs/evidence.md.
+
+Options:
+  --keyring FILE              public keys of the principals ({ "peers": { … } }, as keygen writes)
+  --descriptor MODULE[#Name]  a generated *_secsession.ts file: every SessionDescriptor it exports,
+                              or only the export Name; repeat for sessions of several files
+  --direct-signatures         require each such message to be signed at its own step (by default a
+                              signature of the sender over a later transcript hash covers it too)
+  --expect-head HEX           the chain head (SHA-256 of the last line) recorded elsewhere: fails if
+                              the log does not end there (detects records removed from the end)
+  -h, --help                  this help
+
+Output: on success, a summary on stdout; on failure, the line at fault and why on stderr.
+Exit codes: 0 the log verifies, 1 it does not, 2 usage error or an input that cannot be read.`,
+  async run(args: readonly string[], io: Io): Promise<number> {
+    const { values, positionals } = parse(
+      args,
+      {
+        keyring: { type: "string" },
+        descriptor: { type: "string", multiple: true },
+        "direct-signatures": { type: "boolean", default: false },
+        "expect-head": { type: "string" },
+      },
+      { min: 1, max: 1, names: "<log>" },
+    );
+    if (values.keyring === undefined) throw new UsageError("missing --keyring FILE: the public keys of the principals (secsession keygen --keyring writes one)");
+    if (values.descriptor === undefined || values.descriptor.length === 0) throw new UsageError("missing --descriptor MODULE[#ExportName]: the generated *_secsession.ts file of the session");
+    const expectHead = values["expect-head"];
+    if (expectHead !== undefined && !/^[0-9a-f]{64}$/.test(expectHead)) throw new UsageError("--expect-head must be 64 lowercase hex digits");
+    const logPath = resolve(io.cwd, positionals[0]!);
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(logPath);
+    } catch (e: unknown) {
+      throw new UsageError(`cannot read the log ${logPath}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    let resolver: KeyResolver;
+    const keyringPath = resolve(io.cwd, values.keyring);
+    try {
+      resolver = keyringResolver(keyringPath);
+    } catch (e: unknown) {
+      const why = e instanceof Error ? e.message.replace(/^secsession: /, "") : String(e);
+      throw new UsageError(`cannot use the keyring ${keyringPath}: ${why}`);
+    }
+    const descriptors: SessionDescriptor[] = [];
+    for (const spec of values.descriptor) for (const d of await loadDescriptors(spec, io.cwd)) if (!descriptors.includes(d)) descriptors.push(d);
+
+    const r = verifyEvidence(bytes, descriptors, resolver, { nonRepudiation: values["direct-signatures"] === true ? "direct" : "transcript" });
+    if (!r.ok) {
+      io.err(`${logPath}: verification FAILED\n  ${r.line > 0 ? `line ${r.line}: ` : ""}${r.reason}\n`);
+      return EXIT.failed;
+    }
+    if (expectHead !== undefined && r.head !== expectHead) {
+      io.err(`${logPath}: verification FAILED\n  the log ends at head ${r.head} (line ${r.records}), not at the expected ${expectHead}: records were removed from its end, or it is another log\n`);
+      return EXIT.failed;
+    }
+    const lines = [
+      `${logPath}: OK, verified: ${r.sessions} session(s), ${r.messages} messages, ${r.signatures} signatures checked`,
+      `  ${r.records} records, hash chain intact, head ${r.head}`,
+    ];
+    for (const s of r.details) {
+      lines.push(
+        `  session ${s.sessionId.slice(0, 16)}… ${s.name}: ${s.messages} messages, ${s.signatures} signatures, ${s.nonRepudiable} non-repudiable; ` +
+          `${s.finished ? "finished" : "in progress as far as this log knows"} (global state ${s.state}); ` +
+          Object.entries(s.principals)
+            .map(([role, p]) => `${role}=${p}`)
+            .join(" "),
+      );
+      if (s.signatures === 0 && s.messages > 0) {
+        lines.push("    (no signatures: this session's messages are authenticated with MACs only; the log records them, but proves nothing to a third party)");
+      }
+    }
+    io.out(`${lines.join("\n")}\n`);
+    return EXIT.ok;
+  },
+};

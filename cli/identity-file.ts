@@ -1,0 +1,88 @@
+/**
+ * Private key files: one JSON object per peer, written by `secsession keygen`
+ * with file mode 0600.
+ *
+ *   {
+ *     "format": "secsession.key.v1",
+ *     "id": "alice",
+ *     "x25519": { "publicKey": "<64 hex>", "privateKey": "<64 hex>" },
+ *     "ed25519": { "publicKey": "<64 hex>", "privateKey": "<64 hex: the RFC 8032 seed>" }
+ *   }
+ *
+ * The public half goes into a keyring file (interceptors/keys/identity.ts,
+ * `KeyringFile`), which is what peers and the evidence verifier read.
+ */
+import { chmodSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { defaultBackend, type CryptoBackend } from "../interceptors/keys/crypto/index.js";
+import type { Identity } from "../interceptors/keys/identity.js";
+import { hex, unhex } from "../interceptors/wire/encoding.js";
+
+export const KEY_FILE_FORMAT = "secsession.key.v1";
+
+/** The JSON text of a key file (with its private keys). */
+export function identityJson(i: Identity): string {
+  return `${JSON.stringify(
+    {
+      format: KEY_FILE_FORMAT,
+      id: i.id,
+      x25519: { publicKey: hex(i.x25519.publicKey), privateKey: hex(i.x25519.privateKey) },
+      ed25519: { publicKey: hex(i.ed25519.publicKey), privateKey: hex(i.ed25519.privateKey) },
+    },
+    null,
+    2,
+  )}\n`;
+}
+
+/**
+ * Writes a key file with mode 0600 (atomically: a temporary file renamed
+ * into place). Refuses to replace an existing file unless `force`.
+ */
+export function writeIdentity(path: string, i: Identity, options: { force?: boolean } = {}): void {
+  if (options.force !== true && existsSync(path)) throw new Error(`${path} already exists: it holds a private key; pass --force to replace it`);
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, identityJson(i), { mode: 0o600, flag: "wx" });
+    chmodSync(tmp, 0o600);
+    renameSync(tmp, path);
+  } catch (e: unknown) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * Reads a key file back into an Identity. Throws with the file name and
+ * what is wrong; checks that each public key belongs to its private key.
+ */
+export function loadIdentity(path: string, crypto: CryptoBackend = defaultBackend()): Identity {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e: unknown) {
+    throw new Error(`${path}: cannot read the key file: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  const fail = (what: string): never => {
+    throw new Error(`${path}: ${what} (a key file is written by \`secsession keygen <peer-id>\`)`);
+  };
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return fail("expected a JSON object");
+  const o = parsed as Record<string, unknown>;
+  // Files of the first keygen have no "format"; any other value is a format this code does not know.
+  if (o["format"] !== undefined && o["format"] !== KEY_FILE_FORMAT) fail(`unknown "format" ${JSON.stringify(o["format"])}, expected ${JSON.stringify(KEY_FILE_FORMAT)}`);
+  const id = o["id"];
+  if (typeof id !== "string" || id === "") return fail(`expected a non-empty string "id"`);
+  const pair = (name: "x25519" | "ed25519") => {
+    const p = o[name] as Record<string, unknown> | undefined;
+    if (p === null || typeof p !== "object") return fail(`expected an object "${name}"`);
+    const keys = ["publicKey", "privateKey"].map((k) => {
+      const v = p[k];
+      if (typeof v !== "string" || !/^[0-9a-f]{64}$/.test(v)) return fail(`${name}.${k} must be 32 bytes of lowercase hex`);
+      return unhex(v);
+    });
+    return { publicKey: keys[0]!, privateKey: keys[1]! };
+  };
+  const x25519 = pair("x25519");
+  const ed25519 = pair("ed25519");
+  if (hex(crypto.x25519KeyPair(x25519.privateKey).publicKey) !== hex(x25519.publicKey)) fail("x25519.publicKey is not the public key of x25519.privateKey");
+  if (hex(crypto.ed25519KeyPair(ed25519.privateKey).publicKey) !== hex(ed25519.publicKey)) fail("ed25519.publicKey is not the public key of ed25519.privateKey");
+  return { id, x25519, ed25519 };
+}
