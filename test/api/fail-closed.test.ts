@@ -9,6 +9,7 @@ import { ShoppingC, ShoppingO, ShoppingW } from "../../gen/shopping/shopping_sec
 import { sealedMethod } from "../../interceptors/grpc/sealed.js";
 import { createSessionRuntime, generateIdentity, publicKeysOf, staticResolver } from "../../interceptors/index.js";
 import { cluster } from "../support/parties.js";
+import { customerChangesThenAccepts, warehouseOffersUntilAccept } from "../support/shopping.js";
 
 test("a server without the secsession interceptor runs no handler", async (t) => {
   const ids = ["customer", "office", "warehouse"].map((id) => generateIdentity(id));
@@ -70,28 +71,10 @@ test("Shopping completes when other interceptors call next asynchronously", asyn
       confirmed = end.kind === "confirm";
     },
   });
-  warehouse!.runtime.serve(warehouse!.server, ShoppingW, {
-    contract: async ({ next }) => {
-      let s = next;
-      for (let round = 0; ; round++) {
-        const a = await (await s.offer({ offer: `${100 - round}` })).receive();
-        if (a.kind === "accept") return void (await a.next.confirm({}));
-        s = a.next;
-      }
-    },
-  });
+  warehouse!.runtime.serve(warehouse!.server, ShoppingW, warehouseOffersUntilAccept);
   await c.listen();
   try {
-    const s0 = await customer!.runtime.start(ShoppingC, { c: "customer", o: "office", w: "warehouse" });
-    let waiting = await s0.request({ item: "bike" });
-    for (let round = 0; round < 5; round++) {
-      const r = await waiting.receive();
-      if (r.kind !== "offer") throw new Error("reject");
-      waiting = await r.next.change({ change: "less" });
-    }
-    const r = await waiting.receive();
-    if (r.kind !== "offer") throw new Error("reject");
-    await r.next.accept({});
+    await customerChangesThenAccepts(customer!.runtime, 5);
     for (let i = 0; i < 400 && !confirmed; i++) await delay(() => 5);
     t.true(confirmed);
     for (const p of Object.values(c.peers)) t.deepEqual(p.runtime.metrics.refused, {});
