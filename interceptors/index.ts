@@ -49,3 +49,6 @@ export type { HighWaterMarks, HighWaterStore } from "./store/high-water.js";
 export { resumeSession, localStateOf } from "./store/resume.js";
 export type { AnyRoleState, ResumableRuntime } from "./store/resume.js";
 export type { SessionState } from "./monitor/state.js";
+
+// Evidence logs (docs/evidence.md)
+export * from "./evidence/index.js";

@@ -30,6 +30,8 @@ export interface Opened {
   readonly keying: Keying;
   /** The version of the sender's key for this message (receipts use it). */
   readonly keyVersion: number;
+  /** The signatures (empty-target attestations) this check verified. */
+  readonly signatures: ReadonlyArray<{ readonly role: string; readonly step: bigint; readonly tag: Uint8Array }>;
 }
 
 /** Upper bound on the unseen history one envelope may carry. */
@@ -144,7 +146,8 @@ function finish(
     if (e instanceof UnknownPeerError) return fail("unknown-peer", e.message);
     throw e;
   }
-  const att = defences.attestations ? checkAttestations(ctx, env, sid, segment, principals, keying) : undefined;
+  const verified: Array<{ role: string; step: bigint; tag: Uint8Array }> = [];
+  const att = defences.attestations ? checkAttestations(ctx, env, sid, segment, principals, keying, verified) : undefined;
   if (att !== undefined) return att.kind === "unknown-peer" ? fail("unknown-peer", att.reason) : fail("bad-attestation", att.reason);
 
   let plaintext = env.payload;
@@ -164,7 +167,7 @@ function finish(
 
   const own = env.attestations.find((a) => a.role === edge.sender && a.step === env.step && a.target === ctx.role);
   const next = advance(ctx, { ...base, pairs: keying.result() }, segment, principals, plaintext, env.attestations, env.keyUpdates.map((u) => ({ ...u, body: { case: u.body.case, value: u.body.value as Uint8Array | undefined } })));
-  return { ok: true, value: { state: next, edge, payload: plaintext, joined, keying, keyVersion: own?.keyVersion ?? 0 } };
+  return { ok: true, value: { state: next, edge, payload: plaintext, joined, keying, keyVersion: own?.keyVersion ?? 0, signatures: verified } };
 }
 
 /** The state of a role that joins a session with this envelope (checks the start). */
@@ -231,6 +234,7 @@ function checkAttestations(
   segment: readonly Segment[],
   principals: Readonly<Record<string, string>>,
   keying: Keying,
+  verified: Array<{ role: string; step: bigint; tag: Uint8Array }>,
 ): { kind: "unknown-peer" | "bad-attestation"; reason: string } | undefined {
   const current = segment[segment.length - 1]!;
   const mode = current.edge.security.history;
@@ -271,6 +275,7 @@ function checkAttestations(
     if (ctx.verifyAttestations && !ctx.crypto.ed25519Verify(keys.ed25519, signed, sig.tag)) {
       return { kind: "bad-attestation", reason: `the signature of ${role} for step ${step} does not verify` };
     }
+    if (ctx.verifyAttestations) verified.push({ role, step, tag: sig.tag });
   }
   return undefined;
 }

@@ -132,7 +132,9 @@ export class Party {
     const expectedReceipt = edge.kind === "oneway" ? this.expectedReceipt(sealed.state, edge) : undefined;
     this.retireKeys(sealed.state, sealed.keying);
     const bytes = this.core.encodeEnvelope(sealed.envelope);
-    await this.record("sent", sealed.state, sealed.envelope, [sealed.state.history.at(-1)!]);
+    // The item comes from the envelope: the state's history may already be pruned.
+    const sent = sealed.envelope;
+    await this.record("sent", sealed.state, sent, [{ edge: edge.id, step: sent.step, payloadHash: this.core.crypto.sha256(sent.payload), bindings: sent.bindings.map((b) => ({ role: b.role, principal: b.principal })) }], sent.attestations.filter((a) => a.target === "" && a.role === this.role));
     await this.closeIfFinished(key, sealed.state);
     return { bytes, state: sealed.state, expectedReceipt };
   }
@@ -175,10 +177,16 @@ export class Party {
     }
     this.retireKeys(state, keying);
     this.core.accepted(edge.id);
-    await this.record("received", state, env, [
+    await this.record(
+      "received",
+      state,
+      env,
+      [
       ...env.history.map((x) => ({ edge: x.edge, step: x.step, payloadHash: x.payloadHash, bindings: x.bindings.map((b) => ({ role: b.role, principal: b.principal })) })),
       { edge: edge.id, step: env.step, payloadHash: this.core.crypto.sha256(env.payload), bindings: env.bindings.map((b) => ({ role: b.role, principal: b.principal })) },
-    ]);
+      ],
+      verdict.value.signatures,
+    );
     await this.closeIfFinished(key, state);
     return { sessionKey: sidHex, edge, message: message!, state, joined, receipt };
   }
@@ -199,7 +207,13 @@ export class Party {
     }
   }
 
-  private async record(direction: "sent" | "received", st: SessionState, env: Envelope, items: readonly EvidenceItem[]): Promise<void> {
+  private async record(
+    direction: "sent" | "received",
+    st: SessionState,
+    env: Envelope,
+    items: readonly EvidenceItem[],
+    signatures: ReadonlyArray<{ role: string; step: bigint; tag: Uint8Array }>,
+  ): Promise<void> {
     const sink = this.core.evidence;
     if (sink === undefined) return;
     await sink.append({
@@ -209,7 +223,8 @@ export class Party {
       role: this.role,
       start: st.start,
       items: items.map((x) => ({ edge: x.edge, step: x.step, payloadHash: x.payloadHash, bindings: x.bindings })),
-      signatures: env.attestations.filter((a) => a.target === "").map((a) => ({ role: a.role, step: a.step, tag: a.tag })),
+      // Only signatures this role made or verified: anything else on the wire is unchecked.
+      signatures: signatures.map((a) => ({ role: a.role, step: a.step, tag: a.tag })),
       payload: env.payload,
     });
   }

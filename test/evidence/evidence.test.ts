@@ -311,7 +311,7 @@ test("the file log: serialised appends, resumes an existing log, refuses to exte
 // ones their history mode requires (the first match per role and step). Anyone on the path can append a bogus
 // signature; the honest receiver accepts the message, records the bogus signature, and its own log no longer
 // verifies. Remove `.failing` when the runtime records only signatures it verified.
-test.failing("a bogus signature appended in transit does not spoil the receiver's evidence log", async (t) => {
+test("a bogus signature appended in transit does not spoil the receiver's evidence log", async (t) => {
   const bogus: grpc.Interceptor = (options, nextCall) =>
     new grpc.InterceptingCall(nextCall(options), {
       sendMessage(message: unknown, next: (m: unknown) => void) {
@@ -333,7 +333,7 @@ test.failing("a bogus signature appended in transit does not spoil the receiver'
 // record throws after the sender's state was committed: the message is never sent and the call fails with
 // INVALID_ARGUMENT "Cannot read properties of undefined (reading 'edge')". Every two-role session fails with an
 // evidence sink. Remove `.failing` when the runtime records the envelope's own item instead.
-test.failing("a two-role session (Single) runs with an evidence log, and the log verifies", async (t) => {
+test("a two-role session (Single) runs with an evidence log, and the log verifies", async (t) => {
   const { SingleC, SingleW, SingleSession } = await import("../../gen/single/single_secsession.js");
   const { cluster } = await import("../support/parties.js");
   const { publicKeysOf } = await import("../../interceptors/keys/identity.js");
