@@ -108,13 +108,15 @@ function attestTargets(d: SessionDescriptor, e: EdgeDescriptor): string[] {
       const s = stack.pop()!;
       for (const x of d.edges) {
         if (x.from !== s) continue;
+        // A newer message of the sender carries a newer attestation: this one is superseded,
+        // even for a target that receives that newer message.
+        if (!full && x.sender === e.sender) continue;
         if (x.receiver === t) {
           // t checks history on this message unless its direction has history off.
           if (x.security.history !== "none") needed = true;
           continue;
         }
         if (x.sender === t) continue; // t acts without this attestation: it never needs it
-        if (!full && x.sender === e.sender) continue; // a newer attestation of the sender supersedes it
         if (!seen.has(x.to)) {
           seen.add(x.to);
           stack.push(x.to);

@@ -4,6 +4,11 @@ import { machine, renderProjection } from "../support/machine.js";
 
 // Each role's local state machine, written by hand from the session's flow in ../shared/SESSIONS.md.
 const expected: Record<string, Record<string, string[]>> = {
+  Attributes: {
+    c: ["start !b.Open/request opening", "opening ?b.Open/response idle", "idle !b.Rates/request rates", "rates ?b.Rates/response idle", "idle !b.Transfer/request transfer", "transfer ?b.Transfer/response idle", "idle !b.Close/request closing", "closing ?b.Close/response done", "final done"],
+    b: ["start ?c.Open/request opening", "opening !c.Open/response idle", "idle ?c.Rates/request rates", "rates !c.Rates/response idle", "idle ?c.Transfer/request transfer", "transfer !c.Transfer/response idle", "idle ?c.Close/request closing", "closing !a.Report reported", "reported ?a.File filed", "filed !c.Close/response done", "final done"],
+    a: ["start ?b.Report reported", "reported !b.File done", "final done"],
+  },
   // b => e.Deposit { e => s.Notify; } b -> e.Close;
   Escrow: {
     b: ["start !e.Deposit/request waiting", "waiting ?e.Deposit/response paid", "paid !e.Close done", "final done"],
