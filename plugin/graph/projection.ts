@@ -107,10 +107,16 @@ export function project(g: GlobalGraph, role: string): Projection {
 export function minimise(p: Projection): Projection {
   const key = (t: LocalTransition) => `${t.direction} ${t.peer} ${t.label}`;
   const outOf = (s: number) => p.transitions.filter((t) => t.from === s);
-  let block = new Map(p.states.map((s) => [s.id, outOf(s.id).map(key).sort().join("|")]));
+  // Blocks are renumbered to small integers each round, so signatures stay short
+  // (built from the previous round's strings, they would double in length per round).
+  const renumber = (sig: Map<number, string>): Map<number, string> => {
+    const ids = new Map<string, string>();
+    return new Map([...sig].map(([st, x]) => [st, ids.get(x) ?? (ids.set(x, String(ids.size)), String(ids.size - 1))]));
+  };
+  let block = renumber(new Map(p.states.map((s) => [s.id, outOf(s.id).map(key).sort().join("|")])));
   for (;;) {
-    const next = new Map(
-      p.states.map((s) => [s.id, `${block.get(s.id)}#${outOf(s.id).map((t) => `${key(t)}>${block.get(t.to)}`).sort().join("|")}`]),
+    const next = renumber(
+      new Map(p.states.map((s) => [s.id, `${block.get(s.id)}#${outOf(s.id).map((t) => `${key(t)}>${block.get(t.to)}`).sort().join("|")}`])),
     );
     if (new Set(next.values()).size === new Set(block.values()).size) break;
     block = next;

@@ -73,3 +73,13 @@ test("the real plugin process reports diagnostics without a stack trace", (t) =>
   t.regex(stderr, /corpus\/token_wrong_sender\.proto:14:6: a cannot send Pong here: b holds the token/);
   t.notRegex(stderr, /\n\s+at /, "no stack trace");
 });
+
+test("a long straight-line protocol compiles quickly (projection does not blow up)", (t) => {
+  const lines = Array.from({ length: 80 }, (_, i) => (i % 2 === 0 ? '    "a -> b.Ping;"' : '    "b -> a.Ping;"'));
+  const text = `syntax = "proto3";\npackage longline;\nimport "corpus/common.proto";\nimport "secsession/v1/options.proto";\noption (secsession.v1.session) = {\n  name: "Long"\n  roles: [{ name: "a" service: "corpus.A" }, { name: "b" service: "corpus.B" }]\n  protocol:\n${lines.join("\n")}\n};\n`;
+  const b = bufBuild({ ...Object.fromEntries(Object.entries(sources).filter(([k]) => k.endsWith("common.proto"))), "longline/long.proto": text });
+  const start = Date.now();
+  const out = runPlugin(b.files, ["longline/long.proto"], [b.dir]);
+  t.is(out.error, undefined);
+  t.true(Date.now() - start < 2000, `compiled in ${Date.now() - start} ms`);
+});
