@@ -9,14 +9,14 @@ import type { EdgeDescriptor } from "../descriptor/types.js";
 import { constantTimeEqual } from "../keys/crypto/index.js";
 import { refuse, type Verdict } from "../errors.js";
 import { hex, type RoleBinding } from "../wire/encoding.js";
-import { attestationInput, sessionIdOf, transcriptStart, transcriptStep } from "../wire/transcript.js";
+import { attestationInput, sessionIdOf, transcriptStep } from "../wire/transcript.js";
 import type { MonitorContext } from "./context.js";
 import { advance, type Segment } from "./advance.js";
 import { Keying, UnknownPeerError } from "./keying.js";
 import { KeyUpdateError } from "../keys/pair-channel.js";
 import { openPayload } from "../wire/payload-crypto.js";
 import { defences } from "./defences.js";
-import type { SessionState, SessionStartInfo } from "./state.js";
+import { initialState, type SessionState, type SessionStartInfo } from "./state.js";
 
 /** An accepted message: the next state and what the application receives. */
 export interface Opened {
@@ -192,26 +192,7 @@ function joinState(ctx: MonitorContext, env: Envelope, sidHex: string): Verdict<
   if (defences.startWindow && (skew > window || -skew > window)) {
     return refuse("stale-start", `the session started ${skew} ms from now, outside the ${window} ms window`, env.edge, sidHex);
   }
-  return {
-    ok: true,
-    value: {
-      sessionId: sid,
-      key: sidHex,
-      role: ctx.role,
-      start: info,
-      principals: Object.fromEntries(bindings.map((b) => [b.role, b.principal])),
-      state: ctx.plan.descriptor.initial,
-      step: 0n,
-      h: transcriptStart(ctx.crypto, sid),
-      history: [],
-      lastActed: {},
-      carried: {},
-      carriedUpdates: {},
-      pairs: {},
-      values: {},
-      version: 0,
-    },
-  };
+  return { ok: true, value: initialState(ctx.crypto, sid, ctx.role, info, ctx.plan.descriptor.initial) };
 }
 
 function checkBindings(e: EdgeDescriptor, bindings: readonly RoleBinding[]): string | undefined {

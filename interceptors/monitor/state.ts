@@ -6,7 +6,9 @@
  * mutated before every check has passed.
  */
 import type { PairState } from "../keys/pair-channel.js";
-import type { RoleBinding } from "../wire/encoding.js";
+import { hex, type RoleBinding } from "../wire/encoding.js";
+import { transcriptStart } from "../wire/transcript.js";
+import type { CryptoBackend } from "../keys/crypto/index.js";
 
 /** How a session started (fixed by its initiator). */
 export interface SessionStartInfo {
@@ -85,4 +87,25 @@ export function lastActed(s: SessionState, role: string): bigint {
 /** True when the session has reached a state where nobody acts. */
 export function isOver(s: SessionState, holder: (state: number) => string | null): boolean {
   return holder(s.state) === null;
+}
+
+/** The state of `role` before the first message of session `sid` (started or joined). */
+export function initialState(c: CryptoBackend, sid: Uint8Array, role: string, start: SessionStartInfo, initial: number): SessionState {
+  return {
+    sessionId: sid,
+    key: hex(sid),
+    role,
+    start,
+    principals: Object.fromEntries(start.bindings.map((b) => [b.role, b.principal])),
+    state: initial,
+    step: 0n,
+    h: transcriptStart(c, sid),
+    history: [],
+    lastActed: {},
+    carried: {},
+    carriedUpdates: {},
+    pairs: {},
+    values: {},
+    version: 0,
+  };
 }

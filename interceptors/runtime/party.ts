@@ -16,10 +16,10 @@ import { sealMessage, sealReceipt } from "../monitor/seal.js";
 import { Keying } from "../monitor/keying.js";
 import { isAllZero } from "../keys/crypto/bytes.js";
 import { defences } from "../monitor/defences.js";
-import type { SessionState } from "../monitor/state.js";
+import { initialState, type SessionState } from "../monitor/state.js";
 import { StoreUnavailableError } from "../store/store.js";
 import { hex, type RoleBinding } from "../wire/encoding.js";
-import { receiptInput, sessionIdOf, transcriptStart } from "../wire/transcript.js";
+import { receiptInput, sessionIdOf } from "../wire/transcript.js";
 import type { RuntimeCore } from "./runtime-core.js";
 import type { EvidenceItem } from "./evidence.js";
 import { valueCheck } from "./values.js";
@@ -84,23 +84,7 @@ export class Party {
     if (list.find((b) => b.role === this.role)!.principal !== this.core.identity.id) throw new Error(`secsession: role ${this.role} must be bound to this peer (${this.core.identity.id})`);
     const start = { nonce: this.core.crypto.randomBytes(32), code: this.plan.code, timeMs: BigInt(this.core.now()), bindings: list };
     const sid = sessionIdOf(this.core.crypto, start);
-    const state: SessionState = {
-      sessionId: sid,
-      key: hex(sid),
-      role: this.role,
-      start,
-      principals: Object.fromEntries(list.map((b) => [b.role, b.principal])),
-      state: d.initial,
-      step: 0n,
-      h: transcriptStart(this.core.crypto, sid),
-      history: [],
-      lastActed: {},
-      carried: {},
-      carriedUpdates: {},
-      pairs: {},
-      values: {},
-      version: 0,
-    };
+    const state = initialState(this.core.crypto, sid, this.role, start, d.initial);
     await this.core.replay.add(`${this.role}:${state.key}`, this.core.now() + d.replayWindowMs);
     if (!(await this.core.store.commit(this.key(sid), undefined, state))) throw new Error("secsession: session id collision");
     return state;
