@@ -6,15 +6,20 @@
  *     "format": "secsession.key.v1",
  *     "id": "alice",
  *     "x25519": { "publicKey": "<64 hex>", "privateKey": "<64 hex>" },
- *     "ed25519": { "publicKey": "<64 hex>", "privateKey": "<64 hex: the RFC 8032 seed>" }
+ *     "ed25519": { "publicKey": "<64 hex>", "privateKey": "<64 hex: the RFC 8032 seed>" },
+ *     "prekeys": [{ "id": 1, "publicKey": "<64 hex>", "privateKey": "<64 hex>", "signature": "<128 hex>" }]
  *   }
+ *
+ * `prekeys` lists the signed prekeys still held, oldest first; the last one
+ * is published. Rotating (`secsession keygen --rotate-prekey`) rewrites the
+ * file without the dropped ones.
  *
  * The public half goes into a keyring file (interceptors/keys/identity.ts,
  * `KeyringFile`), which is what peers and the evidence verifier read.
  */
 import { chmodSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { defaultBackend, type CryptoBackend } from "../interceptors/keys/crypto/index.js";
-import type { Identity } from "../interceptors/keys/identity.js";
+import { verifyPrekey, type Identity, type Prekey } from "../interceptors/keys/identity.js";
 import { hex, unhex } from "../interceptors/wire/encoding.js";
 
 export const KEY_FILE_FORMAT = "secsession.key.v1";
@@ -27,6 +32,7 @@ export function identityJson(i: Identity): string {
       id: i.id,
       x25519: { publicKey: hex(i.x25519.publicKey), privateKey: hex(i.x25519.privateKey) },
       ed25519: { publicKey: hex(i.ed25519.publicKey), privateKey: hex(i.ed25519.privateKey) },
+      ...(i.prekeys === undefined ? {} : { prekeys: i.prekeys.map((p) => ({ id: p.id, publicKey: hex(p.publicKey), privateKey: hex(p.privateKey), signature: hex(p.signature) })) }),
     },
     null,
     2,
@@ -84,5 +90,24 @@ export function loadIdentity(path: string, crypto: CryptoBackend = defaultBacken
   const ed25519 = pair("ed25519");
   if (hex(crypto.x25519KeyPair(x25519.privateKey).publicKey) !== hex(x25519.publicKey)) fail("x25519.publicKey is not the public key of x25519.privateKey");
   if (hex(crypto.ed25519KeyPair(ed25519.privateKey).publicKey) !== hex(ed25519.publicKey)) fail("ed25519.publicKey is not the public key of ed25519.privateKey");
-  return { id, x25519, ed25519 };
+  if (o["prekeys"] === undefined) return { id, x25519, ed25519 };
+  if (!Array.isArray(o["prekeys"])) return fail(`"prekeys" must be an array`);
+  const prekeys: Prekey[] = (o["prekeys"] as unknown[]).map((raw, n) => {
+    const p = raw as Record<string, unknown> | null;
+    const at = `prekeys[${n}]`;
+    if (p === null || typeof p !== "object") return fail(`${at} must be an object`);
+    const idv = p["id"];
+    if (typeof idv !== "number" || !Number.isInteger(idv) || idv < 1 || idv > 0xffffffff) return fail(`${at}.id must be an integer in 1..2^32-1`);
+    const field = (k: string, len: number) => {
+      const v = p[k];
+      if (typeof v !== "string" || !new RegExp(`^[0-9a-f]{${2 * len}}$`).test(v)) return fail(`${at}.${k} must be ${len} bytes of lowercase hex`);
+      return unhex(v);
+    };
+    const pre: Prekey = { id: idv, publicKey: field("publicKey", 32), privateKey: field("privateKey", 32), signature: field("signature", 64) };
+    if (hex(crypto.x25519KeyPair(pre.privateKey).publicKey) !== hex(pre.publicKey)) fail(`${at}.publicKey is not the public key of its privateKey`);
+    if (!verifyPrekey(crypto, id, ed25519.publicKey, pre)) fail(`${at}.signature does not verify under ed25519.publicKey`);
+    return pre;
+  });
+  for (let n = 1; n < prekeys.length; n++) if (prekeys[n]!.id <= prekeys[n - 1]!.id) fail(`"prekeys" must be in increasing id order`);
+  return { id, x25519, ed25519, prekeys };
 }

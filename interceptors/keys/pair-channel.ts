@@ -3,10 +3,12 @@
  *
  * First contact: the first time P needs a key for Q, P writes one
  * Noise_K_25519_ChaChaPoly_SHA256 message (`e, es, ss`, both statics known
- * from the key resolver) whose payload is P's first ratchet public key. The
- * message rides in P's envelope, addressed to Q, and is carried by later
- * roles until Q receives it: no extra round trip, and Q can check MACs from a
- * role it never talked to.
+ * from the key resolver) whose payload is P's first ratchet public key and,
+ * when Q publishes a signed prekey, that prekey's id; the first root then
+ * also mixes DH(P's ratchet key, Q's prekey), so once Q rotates the prekey
+ * out, no long-term key opens the first flight. The message rides in P's
+ * envelope, addressed to Q, and is carried by later roles until Q receives
+ * it: no extra round trip, and Q can check MACs from a role it never talked to.
  *
  * DH ratchet: when the token passes back between the pair — P needs a send
  * key after receiving a new ratchet key from Q — P draws a fresh ratchet key
@@ -20,6 +22,7 @@ import { createHandshakeState } from "./noise/index.js";
 import { hkdf32 } from "./pairwise.js";
 import { constantTimeEqual, zeroize, type CryptoBackend, type KeyPair } from "./crypto/index.js";
 import { concat, label, lp, lps, u32 } from "../wire/encoding.js";
+import type { SignedPrekey } from "./identity.js";
 
 /** Keys of one direction at one version. */
 export interface DirectionKeys {
@@ -55,6 +58,10 @@ export interface PairContext {
   readonly self: { readonly id: string; readonly x25519: KeyPair };
   readonly peerId: string;
   readonly peerStatic: Uint8Array;
+  /** The peer's current signed prekey (verified by the caller), used by a first contact toward it. */
+  readonly peerPrekey?: SignedPrekey;
+  /** This side's prekey private keys by id, for first contacts toward it. */
+  readonly ownPrekey?: (id: number) => Uint8Array | undefined;
 }
 
 /** A change of a pair state. */
@@ -72,6 +79,19 @@ const ZERO32 = new Uint8Array(32);
 
 function prologue(ctx: PairContext, initiator: string, responder: string): Uint8Array {
   return concat(label("pair"), lp(ctx.sid), lps(initiator), lps(responder));
+}
+
+/**
+ * The first root: from the Noise split key, and with a prekey also from
+ * DH(ratchet, prekey). The `dh` buffer is zeroed here.
+ */
+function firstRoot(c: CryptoBackend, handshakeHash: Uint8Array, k: Uint8Array, dh: Uint8Array | undefined): Uint8Array {
+  if (dh === undefined) return hkdf32(c, handshakeHash, k, label("root"));
+  const ikm = concat(k, dh);
+  const root = hkdf32(c, handshakeHash, ikm, label("root-prekey"));
+  zeroize(ikm);
+  zeroize(dh);
+  return root;
 }
 
 /** The MAC and encryption keys of one direction, derived from a root key. */
@@ -97,12 +117,13 @@ const keysOf = (d: DirectionKeys | undefined): Uint8Array[] => (d === undefined 
 export function sendKeys(ctx: PairContext, st: PairState | undefined): PairChange & { readonly update: (KeyUpdateBody & { version: number }) | undefined } {
   const c = ctx.crypto;
   if (st === undefined) {
-    // First contact: one Noise_K message whose payload is our first ratchet public key.
+    // First contact: one Noise_K message whose payload is our first ratchet public key (and the peer's prekey id).
     const ratchet = c.x25519KeyPair();
+    const pk = ctx.peerPrekey;
     const hs = createHandshakeState({ protocolName: NOISE_PROTOCOL, initiator: true, prologue: prologue(ctx, ctx.self.id, ctx.peerId), s: ctx.self.x25519, rs: ctx.peerStatic, backend: c });
-    const message = hs.writeMessage(ratchet.publicKey);
+    const message = hs.writeMessage(pk === undefined ? ratchet.publicKey : concat(ratchet.publicKey, u32(pk.id)));
     const t = hs.transport!;
-    const root = hkdf32(c, t.handshakeHash, t.send!.k!, label("root"));
+    const root = firstRoot(c, t.handshakeHash, t.send!.k!, pk === undefined ? undefined : c.x25519(ratchet.privateKey, pk.publicKey));
     t.send!.destroy();
     hs.destroy();
     const send = directionKeys(c, root, ctx.self.id, ctx.peerId, 1);
@@ -142,9 +163,28 @@ export function acceptUpdate(ctx: PairContext, st: PairState | undefined, versio
       hs.destroy();
       throw new KeyUpdateError(`the first-contact message from ${ctx.peerId} does not verify`, { cause: e });
     }
-    if (theirs.length !== 32) throw new KeyUpdateError("the first-contact payload must be a 32-byte ratchet key");
+    if (theirs.length !== 32 && theirs.length !== 36) {
+      hs.destroy();
+      throw new KeyUpdateError("the first-contact payload must be a 32-byte ratchet key, optionally followed by a 4-byte prekey id");
+    }
+    let dh: Uint8Array | undefined;
+    if (theirs.length === 36) {
+      const id = new DataView(theirs.buffer, theirs.byteOffset + 32, 4).getUint32(0);
+      const priv = ctx.ownPrekey?.(id);
+      if (priv === undefined) {
+        hs.destroy();
+        throw new KeyUpdateError(`the first contact from ${ctx.peerId} uses prekey ${id}, which this peer no longer holds (rotated out): ${ctx.peerId} needs the current keyring`);
+      }
+      theirs = theirs.slice(0, 32);
+      try {
+        dh = c.x25519(priv, theirs);
+      } catch (e: unknown) {
+        hs.destroy();
+        throw new KeyUpdateError("the first-contact ratchet key is not a valid X25519 public key", { cause: e });
+      }
+    }
     const t = hs.transport!;
-    const root = hkdf32(c, t.handshakeHash, t.receive!.k!, label("root"));
+    const root = firstRoot(c, t.handshakeHash, t.receive!.k!, dh);
     t.receive!.destroy();
     hs.destroy();
     const recv = directionKeys(c, root, ctx.peerId, ctx.self.id, 1);

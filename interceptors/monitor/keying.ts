@@ -8,7 +8,8 @@
  */
 import type { KeyUpdate } from "../../gen/secsession/v1/envelope_pb.js";
 import { acceptUpdate, KeyUpdateError, sendKeys, type DirectionKeys, type PairContext, type PairState } from "../keys/pair-channel.js";
-import { zeroize } from "../keys/crypto/index.js";
+import { zeroize, type CryptoBackend } from "../keys/crypto/index.js";
+import { prekeyPrivate, verifyPrekey, type PeerPublicKeys, type SignedPrekey } from "../keys/identity.js";
 import type { MonitorContext } from "./context.js";
 import type { SessionState } from "./state.js";
 import { defences } from "./defences.js";
@@ -47,7 +48,17 @@ export class Keying {
   private pairContext(principal: string): PairContext {
     const keys = this.ctx.peerKeys(principal);
     if (keys === undefined) throw new UnknownPeerError(`no public key for principal ${JSON.stringify(principal)}`);
-    return { crypto: this.ctx.crypto, sid: this.st.sessionId, self: this.ctx.self, peerId: principal, peerStatic: keys.x25519 };
+    const self = this.ctx.self;
+    const peerPrekey = verifiedPrekey(this.ctx.crypto, principal, keys);
+    return {
+      crypto: this.ctx.crypto,
+      sid: this.st.sessionId,
+      self,
+      peerId: principal,
+      peerStatic: keys.x25519,
+      ...(peerPrekey === undefined ? {} : { peerPrekey }),
+      ownPrekey: (id) => prekeyPrivate(self, id),
+    };
   }
 
   /** This side's keys toward `principal` (making a first contact or a ratchet step if due). */
@@ -133,4 +144,18 @@ export class Keying {
     if (keys === undefined) throw new UnknownPeerError(`no public key for principal ${JSON.stringify(peer)}`);
     return keys;
   }
+}
+
+/** Prekeys whose signature verified, so each is checked once per process. */
+const verified = new WeakMap<SignedPrekey, string>();
+
+/** The peer's published prekey if its signature verifies; a badly signed prekey is refused, never skipped. */
+function verifiedPrekey(c: CryptoBackend, principal: string, keys: PeerPublicKeys): SignedPrekey | undefined {
+  const p = keys.prekey;
+  if (p === undefined) return undefined;
+  const owner = `${principal}\u0000${Buffer.from(keys.ed25519).toString("hex")}`;
+  if (verified.get(p) === owner) return p;
+  if (!verifyPrekey(c, principal, keys.ed25519, p)) throw new UnknownPeerError(`the prekey ${p.id} of principal ${JSON.stringify(principal)} is not signed by its ed25519 key`);
+  verified.set(p, owner);
+  return p;
 }
