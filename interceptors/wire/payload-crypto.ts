@@ -2,8 +2,15 @@
  * Payload privacy: AEAD of the payload for the addressed role, with the
  * header as associated data (docs/protocol.md, "Privacy").
  *
- *   nonce = zeros ‖ u64(step)   (12 bytes, or 24 for XSalsa20-Poly1305)
- *   ad    = label("payload") ‖ lp(sid) ‖ u32(edge) ‖ u64(step) ‖ lps(sender) ‖ lps(receiver) ‖ u32(key version)
+ *   payload = nonce ‖ AEAD(key, nonce, plaintext, ad)
+ *   nonce   = fresh random bytes (12, or 24 for XSalsa20-Poly1305)
+ *   ad      = label("payload") ‖ lp(sid) ‖ u32(edge) ‖ u64(step) ‖ lps(sender) ‖ lps(receiver) ‖ u32(key version)
+ *
+ * The nonce is random rather than the step: two copies of one saved state
+ * (a restored export, a replica that lost a race) may both seal at the same
+ * step under the same key, and must still never reuse (key, nonce). Under
+ * one key version a pair sends far fewer than the 2³² messages that bound
+ * random 96-bit nonces.
  *
  * XSalsa20-Poly1305 (NaCl secretbox) takes no associated data: for it the
  * header is bound by the key instead, key' = HMAC-SHA256(key, ad), with no AD.
@@ -19,12 +26,6 @@ export interface PayloadHeader {
   readonly sender: string;
   readonly receiver: string;
   readonly keyVersion: number;
-}
-
-function nonce(alg: Exclude<PrivacyTechnique, "none">, step: bigint): Uint8Array {
-  const n = new Uint8Array(aeadNonceLength(alg));
-  n.set(u64(step), n.length - 8);
-  return n;
 }
 
 function ad(h: PayloadHeader): Uint8Array {
@@ -44,12 +45,19 @@ function withHeader<T>(c: CryptoBackend, alg: Exclude<PrivacyTechnique, "none">,
   }
 }
 
-/** Encrypts a payload; every step is used once per session, so (key, nonce) never repeats. */
+/** Encrypts a payload under a fresh random nonce, which it carries in front. */
 export function sealPayload(c: CryptoBackend, alg: Exclude<PrivacyTechnique, "none">, key: Uint8Array, h: PayloadHeader, plaintext: Uint8Array): Uint8Array {
-  return withHeader(c, alg, key, h, (k, a) => c.aeadSeal(alg, k, nonce(alg, h.step), plaintext, a));
+  const nonce = c.randomBytes(aeadNonceLength(alg));
+  const sealed = withHeader(c, alg, key, h, (k, a) => c.aeadSeal(alg, k, nonce, plaintext, a));
+  const out = new Uint8Array(nonce.length + sealed.length);
+  out.set(nonce);
+  out.set(sealed, nonce.length);
+  return out;
 }
 
-/** Decrypts a payload; undefined when it does not authenticate. */
-export function openPayload(c: CryptoBackend, alg: Exclude<PrivacyTechnique, "none">, key: Uint8Array, h: PayloadHeader, ciphertext: Uint8Array): Uint8Array | undefined {
-  return withHeader(c, alg, key, h, (k, a) => c.aeadOpen(alg, k, nonce(alg, h.step), ciphertext, a));
+/** Decrypts a payload; undefined when it is too short or does not authenticate. */
+export function openPayload(c: CryptoBackend, alg: Exclude<PrivacyTechnique, "none">, key: Uint8Array, h: PayloadHeader, payload: Uint8Array): Uint8Array | undefined {
+  const n = aeadNonceLength(alg);
+  if (payload.length < n) return undefined;
+  return withHeader(c, alg, key, h, (k, a) => c.aeadOpen(alg, k, payload.subarray(0, n), payload.subarray(n), a));
 }

@@ -5,6 +5,7 @@
  * middle in front of each receiving party (bank, auditor) records every
  * envelope, requests and responses, as the network sees them.
  */
+import { aeadNonceLength } from "../../interceptors/keys/crypto/index.js";
 import test from "ava";
 import { create, toBinary, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
 import {
@@ -204,7 +205,7 @@ test("the bytes on the wire follow each direction's attributes, and every messag
         t.is(w.env.payloadKeyVersion, 0, where);
       } else {
         t.false(contains(w.env.payload, pt), `${where}: the plaintext is not on the wire`);
-        t.is(w.env.payload.length, pt.length + 16, `${where}: AEAD length (plaintext + 16-byte tag)`);
+        t.is(w.env.payload.length, aeadNonceLength(sec.privacy) + pt.length + 16, `${where}: random nonce, then AEAD (plaintext + 16-byte tag)`);
         t.true(w.env.payloadKeyVersion > 0, `${where}: payload_key_version names the pair-channel key`);
       }
       // Authenticity: what the sender attests for this very message.

@@ -68,18 +68,18 @@ test("each direction's attributes show on the wire", async (t) => {
   const dep = on(wire, "/Deposit");
   const depPlain = toBinary(DepositRequestSchema, create(DepositRequestSchema, deposit));
   t.true(dep.request.payloadKeyVersion > 0);
-  t.is(dep.request.payload.length, depPlain.length + 16);
+  t.is(dep.request.payload.length, 12 + depPlain.length + 16, "a 12-byte random nonce, then the AEAD");
   t.false(contains(dep.request.payload, new TextEncoder().encode("4111")), "the card number is not on the wire");
   t.true(dep.request.attestations.every((a) => a.target !== "" && a.tag.length === 32));
   // Deposit response: AES-256-GCM, a different ciphertext of a different key direction.
   const depResp = dep.response!;
   t.true(depResp.payloadKeyVersion > 0);
-  t.is(depResp.payload.length, toBinary(DepositResponseSchema, create(DepositResponseSchema, { depositId: "D-TRACK-42" })).length + 16);
+  t.is(depResp.payload.length, toBinary(DepositResponseSchema, create(DepositResponseSchema, { depositId: "D-TRACK-42" })).length + 12 + 16);
 
-  // Notify request: XSalsa20-Poly1305 (tag first, same length overhead).
+  // Notify request: XSalsa20-Poly1305 (a 24-byte nonce; tag first, same tag overhead).
   const notify = on(wire, "/Notify");
   t.true(notify.request.payloadKeyVersion > 0);
-  t.is(notify.request.payload.length, toBinary(NotifyRequestSchema, create(NotifyRequestSchema, order)).length + 16);
+  t.is(notify.request.payload.length, toBinary(NotifyRequestSchema, create(NotifyRequestSchema, order)).length + 24 + 16);
   t.false(contains(notify.request.payload, new TextEncoder().encode("bicycle")));
   // Notify response: in the clear, signed: one 64-byte signature for everyone, no MAC for the receiver.
   const ship = notify.response!;
