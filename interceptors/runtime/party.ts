@@ -114,11 +114,13 @@ export class Party {
     // The receipt's MAC is computed now, while the keys it uses are alive: a
     // later message may retire them before the receipt arrives.
     const expectedReceipt = edge.kind === "oneway" ? this.expectedReceipt(sealed.state, edge) : undefined;
-    this.retireKeys(sealed.state, sealed.keying);
     const bytes = this.core.encodeEnvelope(sealed.envelope);
     // The item comes from the envelope: the state's history may already be pruned.
     const sent = sealed.envelope;
-    await this.record("sent", sealed.state, sent, [{ edge: edge.id, step: sent.step, payloadHash: this.core.crypto.sha256(sent.payload), bindings: sent.bindings.map((b) => ({ role: b.role, principal: b.principal })) }], sent.attestations.filter((a) => a.target === "" && a.role === this.role));
+    await this.recordOrUndo(key, st, sealed.state, sealed.keying, ["", edge.id, ""], () =>
+      this.record("sent", sealed.state, sent, [{ edge: edge.id, step: sent.step, payloadHash: this.core.crypto.sha256(sent.payload), bindings: sent.bindings.map((b) => ({ role: b.role, principal: b.principal })) }], sent.attestations.filter((a) => a.target === "" && a.role === this.role)),
+    );
+    this.retireKeys(sealed.state, sealed.keying);
     await this.closeIfFinished(key, sealed.state);
     return { bytes, state: sealed.state, expectedReceipt };
   }
@@ -159,18 +161,20 @@ export class Party {
       keying.abandon();
       throw this.core.alert(new SecSessionError(current === undefined ? "replayed-start" : "conflict", "another copy of this message was accepted first"), sidHex, edge.id, peer);
     }
+    await this.recordOrUndo(key, current, state, keying, [sidHex, edge.id, peer], () =>
+      this.record(
+        "received",
+        state,
+        env,
+        [
+          ...env.history.map((x) => ({ edge: x.edge, step: x.step, payloadHash: x.payloadHash, bindings: x.bindings.map((b) => ({ role: b.role, principal: b.principal })) })),
+          { edge: edge.id, step: env.step, payloadHash: this.core.crypto.sha256(env.payload), bindings: env.bindings.map((b) => ({ role: b.role, principal: b.principal })) },
+        ],
+        verdict.value.signatures,
+      ),
+    );
     this.retireKeys(state, keying);
     this.core.accepted(edge.id);
-    await this.record(
-      "received",
-      state,
-      env,
-      [
-      ...env.history.map((x) => ({ edge: x.edge, step: x.step, payloadHash: x.payloadHash, bindings: x.bindings.map((b) => ({ role: b.role, principal: b.principal })) })),
-      { edge: edge.id, step: env.step, payloadHash: this.core.crypto.sha256(env.payload), bindings: env.bindings.map((b) => ({ role: b.role, principal: b.principal })) },
-      ],
-      verdict.value.signatures,
-    );
     await this.closeIfFinished(key, state);
     return { sessionKey: sidHex, edge, message: message!, state, joined, receipt };
   }
@@ -188,6 +192,42 @@ export class Party {
       const version = next.pairs[peer]?.version ?? 0;
       while (vault.version(scope) < version) vault.bump(scope);
       for (const b of change.created) if (!isAllZero(b)) vault.issue(scope, b);
+    }
+  }
+
+  /**
+   * Appends the evidence of a committed message. If the append fails, the
+   * commit is undone (the previous state is put back by compare-and-set;
+   * the keys the message created are zeroed, the ones it replaced are still
+   * live) and the message is refused `store-unavailable`: no message is
+   * accepted or sent without its evidence, and the sender may retry.
+   */
+  private async recordOrUndo(
+    key: string,
+    previous: SessionState | undefined,
+    next: SessionState,
+    keying: Keying,
+    [sid, edge, peer]: readonly [string, number, string],
+    append: () => Promise<void>,
+  ): Promise<void> {
+    try {
+      await append();
+    } catch (e: unknown) {
+      let undone = false;
+      try {
+        if (previous === undefined) await this.core.store.delete(key);
+        else undone = await this.core.store.commit(key, next.version, previous);
+        if (previous === undefined) undone = true;
+      } catch {
+        undone = false;
+      }
+      if (undone) {
+        keying.abandon();
+        throw this.core.alert(new SecSessionError("store-unavailable", "the evidence log cannot be appended: the message is not accepted", { cause: e }), sid, edge, peer);
+      }
+      // The store failed too: the committed state stands, so its keys must stay consistent with it (never zeroed under it).
+      this.retireKeys(next, keying);
+      throw this.core.alert(new SecSessionError("store-unavailable", "the evidence log cannot be appended and the store cannot undo the commit: the message stands without its evidence", { cause: e }), sid, edge, peer);
     }
   }
 
