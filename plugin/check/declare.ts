@@ -33,9 +33,9 @@ export function declareSessions(
   sessions.forEach((s, index) => {
     const span = locate(file, [FILE_OPTIONS, SESSION_EXTENSION, index]) ?? locate(file, [FILE_OPTIONS, SESSION_EXTENSION]);
     const pos: Position = { file: file.proto.name, line: (span?.[0] ?? 0) + 1, col: (span?.[1] ?? 0) + 1 };
-    const src: ProtocolSource =
-      (source !== undefined && span !== undefined ? protocolSourceAt(file.proto.name, source, span[0]!, span[1]!) : undefined) ??
-      protocolSourceWithout(file.proto.name, s.protocol, pos);
+    const found = source !== undefined && span !== undefined ? protocolSourceAt(file.proto.name, source, span[0]!, span[1]!) : undefined;
+    // The source read must hold the protocol buf compiled (a file under `root` may be another version).
+    const src: ProtocolSource = found !== undefined && found.value === s.protocol ? found : protocolSourceWithout(file.proto.name, s.protocol, pos);
     const decl = declareSession(file, s, pos, src, services, sink);
     if (decl === undefined) return;
     if (names.has(decl.name)) sink.report("session", src.fieldPosition("name") ?? pos, `session ${decl.name} is declared twice in ${file.proto.name}`);

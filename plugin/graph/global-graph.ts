@@ -144,18 +144,14 @@ class Builder {
 
   /** Keeps the reachable part and numbers states and edges in a stable order. */
   finish(initial: number): GlobalGraph {
-    // Edge order: by source position of the interaction, then request before
+    // Edge order: by source order of the interaction (its offset in the protocol
+    // text, the same with or without the .proto source), then request before
     // response, then oneof case order. States: breadth-first from the initial state.
-    const order = (e: MEdge): [number, number, number, number] => [
-      e.r.node.pos.line,
-      e.r.node.pos.col,
-      e.kind === "response" ? 1 : 0,
-      e.caseIndex,
-    ];
+    const order = (e: MEdge): [number, number, number] => [e.r.node.offset, e.kind === "response" ? 1 : 0, e.caseIndex];
     const sorted = [...this.edges].sort((a, b) => {
       const x = order(a);
       const y = order(b);
-      for (let i = 0; i < 4; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+      for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
       return 0;
     });
     const stateIds = new Map<number, number>([[initial, 0]]);

@@ -23,6 +23,8 @@ export type Statement = Interaction | Choice | Rec | Continue;
 export interface Interaction {
   readonly kind: "interaction";
   readonly pos: Position;
+  /** Offset of the sender in the protocol text: the source order of interactions, even where positions coincide. */
+  readonly offset: number;
   readonly from: Name;
   readonly to: Name;
   readonly method: Name;

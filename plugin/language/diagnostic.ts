@@ -38,9 +38,32 @@ export interface Diagnostic {
   readonly message: string;
 }
 
-/** Formats a diagnostic the way compilers do: `file:line:col: message`. */
+/** Formats a diagnostic the way compilers do, on one line: `file:line:col: message`. */
 export function formatDiagnostic(d: Diagnostic): string {
-  return `${d.position.file}:${d.position.line}:${d.position.col}: ${d.message}`;
+  return `${oneLine(d.position.file)}:${d.position.line}:${d.position.col}: ${oneLine(d.message)}`;
+}
+
+/**
+ * Every character that some tool reads as a line break (LF, CR, VT, FF, NEL, U+2028, U+2029), and
+ * the other C0 and C1 controls: a diagnostic must stay on its line.
+ */
+const BREAKS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/** `s` with line breaks and control characters escaped as `\uXXXX`, so that it prints on one line. */
+export function oneLine(s: string): string {
+  return s.replace(BREAKS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/**
+ * A character for a message: `"$"`, `"é" (U+00E9)`, or only its code point when it does not print
+ * as itself (controls, line and paragraph separators, spaces other than ' ', unpaired surrogates,
+ * combining marks, format characters, unassigned or private-use code points).
+ */
+export function describeCharacter(codePoint: number): string {
+  const code = `U+${codePoint.toString(16).toUpperCase().padStart(4, "0")}`;
+  const c = String.fromCodePoint(codePoint);
+  if (!/^[\p{L}\p{N}\p{P}\p{S}]$/u.test(c)) return code;
+  return codePoint < 0x80 ? JSON.stringify(c) : `${JSON.stringify(c)} (${code})`;
 }
 
 /** Orders diagnostics by file, line and column (stable for equal positions). */
@@ -62,7 +85,7 @@ export class DiagnosticSink {
   readonly diagnostics: Diagnostic[] = [];
 
   report(code: DiagnosticCode, position: Position, message: string): void {
-    this.diagnostics.push({ code, position, message });
+    this.diagnostics.push({ code, position, message: oneLine(message) });
   }
 
   get failed(): boolean {

@@ -1,6 +1,8 @@
 /**
  * A recursive-descent parser for the session language. The grammar is in
- * docs/language.md; the first syntax error stops the parse.
+ * docs/language.md; the first syntax error stops the parse. Blocks nest at
+ * most MAX_NESTING deep, which bounds the recursion of the parser and of every
+ * later pass over the syntax tree.
  */
 import type {
   Block,
@@ -15,6 +17,9 @@ import { LexError, tokenize, type Token, type TokenKind } from "./lexer.js";
 import type { ProtocolSource } from "./proto-source.js";
 
 const KEYWORDS = new Set(["choice", "at", "or", "rec", "continue", "bind", "where", "opens", "returns"]);
+
+/** How deep blocks (`{ … }` of loops, choices, call bodies and response branches) may nest. */
+export const MAX_NESTING = 64;
 
 /** The result of parsing: a protocol, or the syntax error that stopped the parse. */
 export type ParseResult =
@@ -45,6 +50,8 @@ export function parseProtocol(src: ProtocolSource): ParseResult {
 
 class Parser {
   private i = 0;
+  /** Blocks open at the current token. */
+  private depth = 0;
   constructor(private readonly tokens: Token[]) {}
 
   protocol(): Block {
@@ -104,6 +111,7 @@ class Parser {
   }
 
   private interaction(): Interaction {
+    const offset = this.peek().offset;
     const from = this.name("a role");
     const arrow = this.peek();
     if (arrow.kind !== "->" && arrow.kind !== "=>") throw this.expected("'->' or '=>'");
@@ -134,7 +142,7 @@ class Parser {
     }
     if (body === undefined && branches === undefined) this.expect(";");
     else if (this.peek().kind === ";") this.i++;
-    return { kind: "interaction", pos: from.pos, from, to, method, requestType, responseType, call, clauses, body, branches, branchesPos };
+    return { kind: "interaction", pos: from.pos, offset, from, to, method, requestType, responseType, call, clauses, body, branches, branchesPos };
   }
 
   private clauses(): Clause[] {
@@ -170,7 +178,7 @@ class Parser {
   }
 
   private responseBranches(): ResponseBranch[] {
-    this.expect("{");
+    this.open();
     const out: ResponseBranch[] = [];
     while (this.peek().kind !== "}") {
       const label = this.name("a oneof case name");
@@ -181,6 +189,7 @@ class Parser {
       out.push({ label, body: { pos: colon.pos, stmts, end: this.peek().pos } });
     }
     this.i++;
+    this.depth--;
     if (out.length === 0) throw new SyntaxError_(this.peek(-1).pos, "response branches need at least one case");
     return out;
   }
@@ -199,10 +208,20 @@ class Parser {
   }
 
   private block(): Block {
-    const open = this.expect("{");
+    const open = this.open();
     const stmts = this.statements((t) => t.kind === "}");
     const end = this.next().pos;
+    this.depth--;
     return { pos: open.pos, stmts, end };
+  }
+
+  /** `{`, one level deeper: refused beyond MAX_NESTING. */
+  private open(): Token {
+    const t = this.expect("{");
+    if (++this.depth > MAX_NESTING) {
+      throw new SyntaxError_(t.pos, `blocks nest more than ${MAX_NESTING} deep here: the language allows at most ${MAX_NESTING} nested blocks ('{ … }')`);
+    }
+    return t;
   }
 
   private name(what: string): Name {
