@@ -3,7 +3,7 @@
  * (by default) checks the hash chain. Any fault is an EvidenceLogError that
  * names the line: "evidence log line 7: prev does not match line 6".
  */
-import { decodeRecord, GENESIS_PREV, lineHash, RecordFormatError, type EvidenceRecord } from "./format.js";
+import { decodeRecord, encodeRecord, GENESIS_PREV, lineHash, RecordFormatError, type EvidenceRecord } from "./format.js";
 
 /** A record with where it was found. */
 export interface EvidenceLogLine {
@@ -90,6 +90,11 @@ export function readEvidenceLog(input: Uint8Array | string, options: ReadOptions
     } catch (e: unknown) {
       if (e instanceof RecordFormatError) throw new EvidenceLogError(n, e.message);
       throw new EvidenceLogError(n, `the record does not decode (${e instanceof Error ? e.message : String(e)})`);
+    }
+    // One spelling per record: other JSON for the same values (spaces, escapes, a key twice, another
+    // order, a byte-order mark) is refused, so that every reader sees the record the chain hashes.
+    if (!Buffer.from(encodeRecord(record.seq, record.prev, record.entry), "utf8").equals(bytes)) {
+      throw new EvidenceLogError(n, "the line is not in the record format (its fields in order, once each, no spaces, no escapes the writer does not write): it was rewritten");
     }
     if (n === 1) {
       const origin = seqOrigin(record.seq);
