@@ -48,6 +48,12 @@ export { withHighWater, createMemoryHighWaterMarks, highWaterKey, highWaterMarks
 export type { HighWaterMarks, HighWaterStore } from "./store/high-water.js";
 export { resumeSession, localStateOf } from "./store/resume.js";
 export type { AnyRoleState, ResumableRuntime } from "./store/resume.js";
+
+// Replicated roles: sessions and replay state shared in Redis (docs/scale-out.md)
+export { createRedisStore, createRedisReplayCache, createRedisHighWaterMarks } from "./store/redis.js";
+export type { RedisStore, RedisStoreOptions, RedisReplayCache, RedisReplayCacheOptions, RedisCommandClient, RedisConnectionOptions } from "./store/redis.js";
+export { sealStoredState, openStoredState, SealedStateError, STORED_STATE_FORMAT_VERSION } from "./store/sealed-state.js";
+export type { ReplicaHandlers, AnyIncoming } from "./store/replicated-role.js";
 export type { SessionState } from "./monitor/state.js";
 
 // Evidence logs (docs/evidence.md)

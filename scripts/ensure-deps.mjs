@@ -18,3 +18,46 @@ if (stale) {
     execFileSync("npm", ["install", "--no-save", "--no-audit", "--no-fund", "--loglevel=error"], { stdio: "inherit" });
   }
 }
+
+// `--redis`: the tests run a private redis-server (test/support/redis.ts).
+// Install Debian's package when it is missing and we may; otherwise say how.
+if (process.argv.includes("--redis")) {
+  const has = () => {
+    try {
+      execFileSync("redis-server", ["--version"], { stdio: "ignore" });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!has()) {
+    const root = typeof process.getuid === "function" && process.getuid() === 0;
+    let sudo = false;
+    if (!root) {
+      try {
+        execFileSync("sudo", ["-n", "true"], { stdio: "ignore" });
+        sudo = true;
+      } catch {
+        sudo = false;
+      }
+    }
+    const aptGet = existsSync("/usr/bin/apt-get");
+    if (aptGet && (root || sudo)) {
+      process.stderr.write("secsession: the tests need redis-server; installing Debian's package (apt-get install -y redis-server)...\n");
+      const run = (args) => execFileSync(root ? "apt-get" : "sudo", root ? args : ["apt-get", ...args], { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+      try {
+        run(["install", "-y", "--no-install-recommends", "redis-server"]);
+      } catch {
+        run(["update"]);
+        run(["install", "-y", "--no-install-recommends", "redis-server"]);
+      }
+    }
+    if (!has()) {
+      process.stderr.write(
+        "secsession: the tests need redis-server on the PATH (they start their own, on a free port) and it could not be installed here.\n" +
+          "  Debian/Ubuntu: sudo apt-get install -y redis-server    macOS: brew install redis\n",
+      );
+      process.exit(1);
+    }
+  }
+}

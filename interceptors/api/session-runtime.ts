@@ -18,11 +18,13 @@ import { createClientInterceptor } from "../grpc/client-interceptor.js";
 import { CheckedReceipt, OpenedMessage, PendingReceipt, RefusedResponse, sealedMethod, type PendingSend } from "../grpc/sealed.js";
 import { createServerInterceptor } from "../grpc/server-interceptor.js";
 import { defaultBackend, type CryptoBackend } from "../keys/crypto/index.js";
-import type { Identity, KeyResolver } from "../keys/identity.js";
+import { PREKEYS_KEPT, publicKeysOf, rotatePrekey, type Identity, type KeyResolver, type PeerPublicKeys } from "../keys/identity.js";
+import { withProtection, type Protection } from "../monitor/protection.js";
 import { Party, type Received } from "../runtime/party.js";
 import { RuntimeCore, type RuntimeMetrics } from "../runtime/runtime-core.js";
 import { createMemoryReplayCache, createMemoryStore } from "../store/memory.js";
 import type { ReplayCache, SessionStore } from "../store/store.js";
+import { checkReplicaHandlers, replicaIncoming, type ReplicaHandlers } from "../store/replicated-role.js";
 import type { EvidenceSink } from "../runtime/evidence.js";
 import { hex } from "../wire/encoding.js";
 import { LocalSession, type IncomingValue, type Responder, type Transport } from "./local-session.js";
@@ -45,10 +47,23 @@ export interface SessionRuntimeOptions {
   readonly credentials?: grpc.ChannelCredentials;
   /** Benchmark only: build attestations but skip verifying them. */
   readonly verifyAttestations?: boolean;
+  /**
+   * Benchmark only: `"off"` plays every session with its protection switched
+   * off, `"replay-only"` keeps only the replay checks (monitor/protection.ts).
+   * Both ends must use the same value; a peer with full protection refuses
+   * their messages. Default `"full"`.
+   */
+  readonly protection?: Protection;
   /** Appends evidence of every message sent and received (non-repudiation). */
   readonly evidence?: EvidenceSink;
   /** Further client interceptors, run after ours (they see sealed envelopes). */
   readonly interceptors?: readonly grpc.Interceptor[];
+  /**
+   * Channel options of the clients this runtime opens, e.g. per-call round
+   * robin over a role's replicas: `{ "grpc.service_config": '{"loadBalancingConfig":[{"round_robin":{}}]}' }`
+   * with the peer's address `ipv4:10.0.0.1:50051,10.0.0.2:50051` (docs/scale-out.md).
+   */
+  readonly channelOptions?: grpc.ChannelOptions;
 }
 
 /** Creates a runtime. */
@@ -62,6 +77,8 @@ export class SessionRuntime implements Transport {
   private readonly parties = new Map<string, Party>();
   private readonly sessions = new Map<string, LocalSession>();
   private readonly handlers = new Map<string, Record<string, (incoming: IncomingValue) => Promise<void> | void>>();
+  /** `<code>:<role>` of the roles served by serveReplicated. */
+  private readonly replicated = new Set<string>();
   private readonly clients = new Map<string, grpc.Client>();
   private readonly servedServices = new WeakMap<grpc.Server, Set<string>>();
   private readonly clientInterceptorFn = createClientInterceptor();
@@ -81,6 +98,7 @@ export class SessionRuntime implements Transport {
       options.verifyAttestations ?? true,
       10_000,
       options.evidence,
+      options.protection ?? "full",
     );
   }
 
@@ -89,6 +107,17 @@ export class SessionRuntime implements Transport {
     if (event !== "securityAlert") throw new Error(`secsession: unknown event ${String(event)}`);
     this.alertListeners.add(listener);
     return this;
+  }
+
+  /**
+   * Gives this peer a new signed prekey, published from now on (hand
+   * `publicKeys` to the peers' keyrings). The `keep` newest prekeys stay for
+   * first contacts from peers with an older keyring; older ones are zeroed,
+   * and first flights sent under them can no longer be opened (docs/keys.md).
+   */
+  rotatePrekey(keep = PREKEYS_KEPT): PeerPublicKeys {
+    this.core.identity = rotatePrekey(this.core.identity, this.core.crypto, keep);
+    return publicKeysOf(this.core.identity);
   }
 
   /** Accepted messages and refusals per alert kind. */
@@ -111,7 +140,7 @@ export class SessionRuntime implements Transport {
     const k = `${def.descriptor.code}:${def.role}`;
     let p = this.parties.get(k);
     if (p === undefined) {
-      p = new Party(this.core, def.descriptor, def.role, def.file);
+      p = new Party(this.core, withProtection(def.descriptor, this.core.protection), def.role, def.file);
       this.parties.set(k, p);
     }
     return p;
@@ -151,7 +180,7 @@ export class SessionRuntime implements Transport {
    */
   serve<M extends Machine>(server: grpc.Server, def: RoleDefinition<M>, handlers: SessionHandlers<M>): void {
     const party = this.party(def);
-    this.handlers.set(`${def.descriptor.code}:${def.role}`, handlers as unknown as Record<string, (i: IncomingValue) => void>);
+    this.handlers.set(`${party.descriptor.code}:${def.role}`, handlers as unknown as Record<string, (i: IncomingValue) => void>);
     const serviceName = def.descriptor.roles.find((r) => r.name === def.role)!.service;
     if (serviceName === null) throw new Error(`secsession: role ${def.role} of ${def.descriptor.name} serves no service`);
     const served = this.servedServices.get(server) ?? new Set<string>();
@@ -167,6 +196,20 @@ export class SessionRuntime implements Transport {
       impl[m.name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => this.handle(call.request, callback as Responder);
     }
     server.addService(definition as grpc.ServiceDefinition, impl);
+  }
+
+  /**
+   * Serves a role that several replicas play behind one address, sharing a
+   * store and replay cache (createRedisStore, createRedisReplayCache): every
+   * message the role receives runs the handler of its move, on the replica
+   * that received it, with the state object after it; the handler sends what
+   * follows and returns (docs/scale-out.md, "Replicated roles"). `handlers`
+   * must cover every move the role receives; `receive()` refuses.
+   */
+  serveReplicated<M extends Machine>(server: grpc.Server, def: RoleDefinition<M>, handlers: ReplicaHandlers<M>): void {
+    checkReplicaHandlers(def, handlers);
+    this.replicated.add(`${this.party(def).descriptor.code}:${def.role}`);
+    this.serve(server, def, handlers as unknown as SessionHandlers<M>);
   }
 
   /** Closes the clients this runtime opened. */
@@ -208,7 +251,7 @@ export class SessionRuntime implements Transport {
     let c = this.clients.get(address);
     if (c === undefined) {
       const interceptors = [this.clientInterceptorFn, ...(this.options.interceptors ?? [])];
-      c = new grpc.Client(address, this.options.credentials ?? grpc.credentials.createInsecure(), { interceptors });
+      c = new grpc.Client(address, this.options.credentials ?? grpc.credentials.createInsecure(), { ...this.options.channelOptions, interceptors });
       this.clients.set(address, c);
     }
     return c;
@@ -238,6 +281,7 @@ export class SessionRuntime implements Transport {
       return;
     }
     const { party, received } = value;
+    if (this.replicated.has(`${party.descriptor.code}:${party.role}`)) return this.handleReplicated(party, received, respond);
     const key = party.key(received.sessionKey);
     let local = this.sessions.get(key);
     const joined = received.joined;
@@ -265,5 +309,25 @@ export class SessionRuntime implements Transport {
     Promise.resolve()
       .then(() => handler(incoming))
       .catch((e: unknown) => local.abandon(e instanceof Error ? e.message : String(e)));
+  }
+
+  /** A message of a replicated role: a session object for this message only, at the local state the store implies. */
+  private handleReplicated(party: Party, received: Received, respond: Responder): void {
+    const local = new LocalSession(party, received.sessionKey, this, () => undefined, received.edge.id);
+    let incoming: IncomingValue;
+    try {
+      incoming = local.accept(received, respond);
+    } catch (e: unknown) {
+      respond({ code: grpc.status.INTERNAL, details: e instanceof Error ? e.message : String(e) });
+      return;
+    }
+    if (received.edge.kind === "oneway") respond(null, new PendingReceipt(party, received));
+    const handler = this.handlers.get(`${party.descriptor.code}:${party.role}`)![incoming.kind]!;
+    Promise.resolve()
+      .then(() => handler(replicaIncoming(incoming)))
+      .then(
+        () => local.abandon(`the handler of ${incoming.kind} returned without responding`),
+        (e: unknown) => local.abandon(e instanceof Error ? e.message : String(e)),
+      );
   }
 }

@@ -66,7 +66,7 @@ export function advance(
     if (a.target === "" && a.step <= floor) continue; // every role has seen it
     const key = full ? `${a.role}>${a.target}@${a.step}` : `${a.role}>${a.target}`;
     const prev = carried[key];
-    if (prev === undefined || prev.step < a.step) carried[key] = { role: a.role, target: a.target, step: a.step, tag: a.tag, keyVersion: a.keyVersion };
+    if (prev === undefined || prev.step < a.step) carried[key] = { role: a.role, target: a.target, step: a.step, tag: a === base.carried[key] ? a.tag : a.tag.slice(), keyVersion: a.keyVersion };
   }
 
   // Key updates go on until a role of their target principal has acted after them.
@@ -80,7 +80,8 @@ export function advance(
 
   const dir = last.edge.kind === "response" ? "response" : "request";
   const valueKey = `${last.edge.rpc}|${dir}`;
-  const values = ctx.plan.referenced.has(valueKey) ? { ...base.values, [valueKey]: payload } : base.values;
+  // Copies (here and of carried tags): a received field is a view into its whole envelope, often a slab of the transport's buffer pool.
+  const values = ctx.plan.referenced.has(valueKey) ? { ...base.values, [valueKey]: payload.slice() } : base.values;
 
   return {
     ...base,

@@ -7,6 +7,7 @@ import type { CryptoBackend } from "../keys/crypto/index.js";
 import type { Identity, PeerPublicKeys } from "../keys/identity.js";
 import type { DirectionKeys } from "../keys/pair-channel.js";
 import type { SessionPlan } from "./plan.js";
+import type { Protection } from "./protection.js";
 import type { SessionState } from "./state.js";
 
 export interface MonitorContext {
@@ -25,4 +26,6 @@ export interface MonitorContext {
   now(): bigint;
   /** Benchmark knob: compute but do not verify attestations (never in production). */
   readonly verifyAttestations: boolean;
+  /** Benchmark knob (monitor/protection.ts): below "full", the plan is a baseline variant and no transcript is hashed. Unset: "full". */
+  readonly protection?: Protection;
 }

@@ -23,6 +23,10 @@ export const defences = {
   values: true,
   /** The receiver is the principal bound to the edge's receiving role. */
   addressing: true,
+  /** A response belongs to the session of the call it answers (client interceptor). */
+  responseSession: true,
+  /** An encrypted direction's payload is decrypted, even when the envelope claims it is in the clear (key version 0). */
+  privacy: true,
 };
 
 export type Defence = keyof typeof defences;

@@ -4,7 +4,8 @@
  * refused message leaves no trace but the verdict. The checks, in order, are
  * specified in docs/protocol.md ("Receiving a message").
  */
-import type { Envelope } from "../../gen/secsession/v1/envelope_pb.js";
+import { clone } from "@bufbuild/protobuf";
+import { KeyUpdateSchema, type Envelope } from "../../gen/secsession/v1/envelope_pb.js";
 import type { EdgeDescriptor } from "../descriptor/types.js";
 import { constantTimeEqual } from "../keys/crypto/index.js";
 import { refuse, type Verdict } from "../errors.js";
@@ -16,6 +17,7 @@ import { Keying, UnknownPeerError } from "./keying.js";
 import { KeyUpdateError } from "../keys/pair-channel.js";
 import { openPayload } from "../wire/payload-crypto.js";
 import { defences } from "./defences.js";
+import { UNHASHED } from "./protection.js";
 import { initialState, type SessionState, type SessionStartInfo } from "./state.js";
 
 /** An accepted message: the next state and what the application receives. */
@@ -95,7 +97,9 @@ export function openEnvelope(
   let state = base.state;
   let h = base.h;
   const principals: Record<string, string> = { ...base.principals };
-  const items = [...env.history.map((x) => ({ edge: x.edge, step: x.step, payloadHash: x.payloadHash, bindings: x.bindings })), undefined];
+  const hashed = (ctx.protection ?? "full") === "full"; // a benchmark baseline keeps no transcript (monitor/protection.ts)
+  // Byte fields the next state keeps are copied: decoded ones are views into the whole envelope, which they would keep alive.
+  const items = [...env.history.map((x) => ({ edge: x.edge, step: x.step, payloadHash: x.payloadHash.slice(), bindings: x.bindings })), undefined];
   for (const [i, x] of items.entries()) {
     const e = x === undefined ? edge : ctx.plan.edges[x.edge];
     if (e === undefined) return fail("unknown-edge", `history names edge ${x?.edge}, which does not exist`);
@@ -110,9 +114,9 @@ export function openEnvelope(
     if (bad !== undefined) return fail("value", bad);
     for (const b of bindings) principals[b.role] = b.principal;
     if (principals[e.sender] === undefined) return fail("out-of-order", `${e.sender} sent edge ${e.id} before it was bound`);
-    const payloadHash = x === undefined ? ctx.crypto.sha256(env.payload) : x.payloadHash;
+    const payloadHash = x !== undefined ? x.payloadHash : hashed ? ctx.crypto.sha256(env.payload) : UNHASHED;
     if (payloadHash.length !== 32) return fail("malformed", `payload hash of step ${step} must be 32 bytes`);
-    h = transcriptStep(ctx.crypto, h, { edge: e.id, step, payloadHash, bindings });
+    if (hashed) h = transcriptStep(ctx.crypto, h, { edge: e.id, step, payloadHash, bindings });
     segment.push({ edge: e, item: { edge: e.id, step, payloadHash, bindings, h } });
     state = e.to;
   }
@@ -140,7 +144,7 @@ function finish(
   joined: boolean,
 ): Verdict<Opened> {
   try {
-    keying.applyUpdates(env.keyUpdates);
+    keying.applyUpdates(env.keyUpdates.map((u) => clone(KeyUpdateSchema, u)));
   } catch (e: unknown) {
     if (e instanceof KeyUpdateError) return fail("bad-key-update", e.message);
     if (e instanceof UnknownPeerError) return fail("unknown-peer", e.message);
@@ -152,7 +156,7 @@ function finish(
 
   let plaintext = env.payload;
   const sender = principals[edge.sender]!;
-  if (edge.security.privacy !== "none") {
+  if (edge.security.privacy !== "none" && (defences.privacy || env.payloadKeyVersion !== 0)) {
     const keys = keying.recvKeys(sender, env.payloadKeyVersion);
     const header = { sid, edge: edge.id, step: env.step, sender: edge.sender, receiver: edge.receiver, keyVersion: env.payloadKeyVersion };
     const opened = keys === undefined ? undefined : openPayload(ctx.crypto, edge.security.privacy, keys.enc, header, env.payload);
@@ -162,11 +166,15 @@ function finish(
     return fail("malformed", `edge ${edge.id} carries its payload in the clear, but the envelope claims key version ${env.payloadKeyVersion}`);
   }
 
-  const valueProblem = defences.values ? checkValues(edge, principals, base, plaintext) : undefined;
+  // The check also decodes the payload: switched off, it still refuses what does not decode.
+  const checked = checkValues(edge, principals, base, plaintext);
+  const valueProblem = checked?.kind === "malformed" || defences.values ? checked : undefined;
   if (valueProblem !== undefined) return fail(valueProblem.kind, valueProblem.reason);
 
   const own = env.attestations.find((a) => a.role === edge.sender && a.step === env.step && a.target === ctx.role);
-  const next = advance(ctx, { ...base, pairs: keying.result() }, segment, principals, plaintext, env.attestations, env.keyUpdates.map((u) => ({ ...u, body: { case: u.body.case, value: u.body.value as Uint8Array | undefined } })));
+  // Carried key updates are copies (advance copies carried tags): decoded fields are views into the whole envelope.
+  const carryUpdates = env.keyUpdates.map((u) => ({ ...u, body: { case: u.body.case, value: u.body.value?.slice() as Uint8Array | undefined }, tag: u.tag.slice() }));
+  const next = advance(ctx, { ...base, pairs: keying.result() }, segment, principals, plaintext, env.attestations, carryUpdates);
   return { ok: true, value: { state: next, edge, payload: plaintext, joined, keying, keyVersion: own?.keyVersion ?? 0, signatures: verified } };
 }
 
@@ -184,7 +192,9 @@ function joinState(ctx: MonitorContext, env: Envelope, sidHex: string): Verdict<
   if (roles.size !== bindings.length || bindings.some((b) => !ctx.plan.staticRoles.includes(b.role) || b.principal === "")) {
     return refuse("bad-start", "the start binds a role twice, a dynamic or unknown role, or an empty principal", env.edge, sidHex);
   }
-  const info: SessionStartInfo = { nonce: start.nonce, code: start.sessionCode, timeMs: start.timeMs, bindings };
+  // Decoded fields are views into the whole envelope: keep copies, or the plan's code when it is the same.
+  const code = constantTimeEqual(start.sessionCode, ctx.plan.code) ? ctx.plan.code : start.sessionCode.slice();
+  const info: SessionStartInfo = { nonce: start.nonce.slice(), code, timeMs: start.timeMs, bindings };
   const sid = sessionIdOf(ctx.crypto, info);
   if (!constantTimeEqual(sid, env.sessionId)) return refuse("bad-start", "the session id is not the hash of the session start", env.edge, sidHex);
   const skew = ctx.now() - start.timeMs;

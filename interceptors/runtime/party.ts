@@ -153,13 +153,24 @@ export class Party {
       keying.abandon();
       throw this.core.alert(SecSessionError.from(e, "bad-attestation"), sidHex, edge.id, peer);
     }
-    if (joined && defences.startCache && !(await this.replayAdd(`${this.role}:${sidHex}`, sidHex, edge.id, peer))) {
-      keying.abandon();
-      throw this.core.alert(new SecSessionError("replayed-start", "this session start was already accepted"), sidHex, edge.id, peer);
-    }
     if (!(await this.commit(key, current?.version, state, sidHex, edge.id, peer))) {
       keying.abandon();
       throw this.core.alert(new SecSessionError(current === undefined ? "replayed-start" : "conflict", "another copy of this message was accepted first"), sidHex, edge.id, peer);
+    }
+    // A start is entered in the replay cache once its state is committed, so a
+    // store failure in between leaves nothing behind that refuses the retry.
+    if (joined && defences.startCache) {
+      let fresh: boolean;
+      try {
+        fresh = await this.replayAdd(`${this.role}:${sidHex}`, sidHex, edge.id, peer);
+      } catch (e: unknown) {
+        await this.undoOrKeep(key, current, state, keying);
+        throw e;
+      }
+      if (!fresh) {
+        await this.undoOrKeep(key, current, state, keying);
+        throw this.core.alert(new SecSessionError("replayed-start", "this session start was already accepted"), sidHex, edge.id, peer);
+      }
     }
     await this.recordOrUndo(key, current, state, keying, [sidHex, edge.id, peer], () =>
       this.record(
@@ -213,22 +224,33 @@ export class Party {
     try {
       await append();
     } catch (e: unknown) {
-      let undone = false;
-      try {
-        if (previous === undefined) await this.core.store.delete(key);
-        else undone = await this.core.store.commit(key, next.version, previous);
-        if (previous === undefined) undone = true;
-      } catch {
-        undone = false;
-      }
-      if (undone) {
-        keying.abandon();
+      if (await this.undoOrKeep(key, previous, next, keying)) {
         throw this.core.alert(new SecSessionError("store-unavailable", "the evidence log cannot be appended: the message is not accepted", { cause: e }), sid, edge, peer);
       }
-      // The store failed too: the committed state stands, so its keys must stay consistent with it (never zeroed under it).
-      this.retireKeys(next, keying);
       throw this.core.alert(new SecSessionError("store-unavailable", "the evidence log cannot be appended and the store cannot undo the commit: the message stands without its evidence", { cause: e }), sid, edge, peer);
     }
+  }
+
+  /**
+   * Undoes a commit: puts `previous` back by compare-and-set (or deletes a
+   * session that did not exist) and zeroes the keys the message created.
+   * When the store cannot undo it, the committed state stands and its keys
+   * are kept consistent with it (retired as after any commit, never zeroed
+   * under it). Returns whether the commit was undone.
+   */
+  private async undoOrKeep(key: string, previous: SessionState | undefined, next: SessionState, keying: Keying): Promise<boolean> {
+    let undone: boolean;
+    try {
+      if (previous === undefined) {
+        await this.core.store.delete(key);
+        undone = true;
+      } else undone = await this.core.store.commit(key, next.version, previous);
+    } catch {
+      undone = false;
+    }
+    if (undone) keying.abandon();
+    else this.retireKeys(next, keying);
+    return undone;
   }
 
   private async record(
@@ -294,7 +316,8 @@ export class Party {
    */
   private async closeIfFinished(key: string, st: SessionState): Promise<void> {
     if (!this.plan.finishedFor(this.role).has(st.state)) return;
-    const tombstone: SessionState = { ...st, history: [], carried: {}, carriedUpdates: {}, values: {}, version: st.version + 1 };
+    // No keys in a tombstone: a finished role never uses them again, and stores may outlive this process.
+    const tombstone: SessionState = { ...st, history: [], carried: {}, carriedUpdates: {}, values: {}, pairs: {}, version: st.version + 1 };
     if (await this.commit(key, st.version, tombstone)) {
       this.core.forgetKeys(st.key);
       const timer = setTimeout(() => void this.core.store.delete(key).catch(() => undefined), this.descriptor.replayWindowMs);

@@ -12,6 +12,8 @@ import { directionKeys, type DirectionKeys } from "../keys/pair-channel.js";
 import { KeyVault } from "../keys/vault.js";
 import type { MonitorContext } from "../monitor/context.js";
 import type { SessionPlan } from "../monitor/plan.js";
+import { assertProtection, isBaseline, type Protection } from "../monitor/protection.js";
+import { ReplicaView } from "../store/replica-view.js";
 import type { ReplayCache, SessionStore } from "../store/store.js";
 import type { EvidenceSink } from "./evidence.js";
 import { hex } from "../wire/encoding.js";
@@ -31,7 +33,8 @@ export class RuntimeCore {
   private readonly keyOrder: string[] = [];
 
   constructor(
-    readonly identity: Identity,
+    /** Replaced when the prekey rotates (SessionRuntime.rotatePrekey). */
+    public identity: Identity,
     readonly resolver: KeyResolver,
     readonly crypto: CryptoBackend,
     readonly store: SessionStore,
@@ -42,18 +45,32 @@ export class RuntimeCore {
     private readonly maxCachedSessions = 10_000,
     /** Where evidence of every message is appended, if anywhere. */
     readonly evidence: EvidenceSink | undefined = undefined,
-  ) {}
+    /** Benchmark baselines only (monitor/protection.ts); "full" otherwise. */
+    readonly protection: Protection = "full",
+  ) {
+    assertProtection(protection);
+    // A shared store decodes fresh copies: keep the vault's buffers and the store's states one (docs/scale-out.md).
+    if (store.detached === true) this.store = new ReplicaView(store, this.vault);
+  }
 
   monitorContext(plan: SessionPlan, role: string): MonitorContext {
+    if (this.protection !== "full" && !isBaseline(plan.descriptor)) {
+      throw new Error(`secsession: protection ${JSON.stringify(this.protection)} plays a baseline descriptor (withProtection), not session ${plan.descriptor.name} itself`);
+    }
+    const core = this; // eslint-disable-line @typescript-eslint/no-this-alias
     return {
       plan,
       role,
-      self: this.identity,
+      // A getter: the identity changes when the prekey rotates.
+      get self() {
+        return core.identity;
+      },
       crypto: this.crypto,
       peerKeys: (p) => this.resolver(p),
       staticKeys: (sid, peer, from, to) => this.staticKeys(sid, peer, from, to),
       now: () => BigInt(this.now()),
       verifyAttestations: this.verifyAttestations,
+      protection: this.protection,
     };
   }
 

@@ -52,6 +52,7 @@ export function createMemoryHighWaterMarks(): HighWaterMarks {
  */
 export function withHighWater(store: SessionStore, marks: HighWaterMarks = createMemoryHighWaterMarks()): HighWaterStore {
   return {
+    ...(store.detached === true ? { detached: true } : {}),
     marks,
     get: (key) => store.get(key),
     async commit(key: string, expected: number | undefined, next: SessionState) {

@@ -7,6 +7,14 @@ import type { SessionState } from "../monitor/state.js";
 
 /** Session states, keyed by `<session code>:<role>:<session id>`. */
 export interface SessionStore {
+  /**
+   * True when the store keeps its own encoded copy of each state (a networked
+   * store): `get` returns a fresh object every time, and the objects given to
+   * `commit` stay the caller's. The runtime then keeps what a replica caches
+   * between messages consistent with the store (docs/scale-out.md). Absent or
+   * false: `get` returns the very objects committed (the in-memory store).
+   */
+  readonly detached?: boolean;
   /** The state under `key`, or undefined. */
   get(key: string): Promise<SessionState | undefined>;
   /**

@@ -35,9 +35,20 @@ export function lps(s: string): Uint8Array {
   return lp(utf8.encode(s));
 }
 
-/** Domain-separation label: `secsession/v1 <name>` as a length-prefixed string. */
+const labels = new Map<string, Uint8Array>();
+
+/**
+ * Domain-separation label: `secsession/v1 <name>` as a length-prefixed string.
+ * Labels are a small fixed set, encoded once; each call returns a copy, so a
+ * caller that writes into it cannot change the next one.
+ */
 export function label(name: string): Uint8Array {
-  return lps(`secsession/v1 ${name}`);
+  let l = labels.get(name);
+  if (l === undefined) {
+    l = lps(`secsession/v1 ${name}`);
+    if (labels.size < 256) labels.set(name, l);
+  }
+  return l.slice();
 }
 
 /** A role bound to a principal. */

@@ -17,6 +17,8 @@ export interface StartFields {
   readonly bindings: readonly RoleBinding[];
 }
 
+const STEP = label("step");
+
 /** The session id of a start. */
 export function sessionIdOf(c: CryptoBackend, s: StartFields): Uint8Array {
   return c.sha256(concat(label("session-id"), lp(s.nonce), lp(s.code), u64(s.timeMs), bindingsBytes(s.bindings)));
@@ -37,7 +39,8 @@ export interface StepFields {
 
 /** Extends the transcript hash with one message. */
 export function transcriptStep(c: CryptoBackend, prev: Uint8Array, m: StepFields): Uint8Array {
-  return c.sha256(concat(label("step"), prev, u32(m.edge), u64(m.step), lp(m.payloadHash), bindingsBytes(m.bindings)));
+  // The parts are hashed in order, without copying them into one buffer first (`lp` spelled out).
+  return c.sha256(STEP, prev, u32(m.edge), u64(m.step), u32(m.payloadHash.length), m.payloadHash, bindingsBytes(m.bindings));
 }
 
 /** What an attestation of `role` for `target` ("" for a signature) at `step` covers. */

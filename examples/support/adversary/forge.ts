@@ -8,17 +8,24 @@ import { sealMessage } from "../../../interceptors/monitor/seal.js";
 import type { SessionState } from "../../../interceptors/monitor/state.js";
 import type { Party } from "../../../interceptors/runtime/party.js";
 import { transcriptStart, transcriptStep } from "../../../interceptors/wire/transcript.js";
+import type { RoleBinding } from "../../../interceptors/wire/encoding.js";
 import { toBinary } from "@bufbuild/protobuf";
 import { EnvelopeSchema } from "../../../gen/secsession/v1/envelope_pb.js";
 
-/** The state after `edges` happened, as `party` claims (payloads made up). */
-export function pretend(party: Party, st: SessionState, edges: readonly EdgeDescriptor[]): SessionState {
+/**
+ * The state after `edges` happened, as `party` claims (payloads made up);
+ * roles the edges bind are bound to the principals `st` already knows, else
+ * to `principals`.
+ */
+export function pretend(party: Party, st: SessionState, edges: readonly EdgeDescriptor[], principals: Readonly<Record<string, string>> = {}): SessionState {
   let s = st;
   for (const e of edges) {
     const step = s.step + 1n;
     const payloadHash = party.core.crypto.sha256(new TextEncoder().encode(`made up ${e.id}`));
-    const h = transcriptStep(party.core.crypto, s.h, { edge: e.id, step, payloadHash, bindings: [] });
-    s = advance({ ...party.ctx, role: e.sender }, s, [{ edge: e, item: { edge: e.id, step, payloadHash, bindings: [], h } }], s.principals, new Uint8Array(), []);
+    const bindings = e.binds.map((b) => ({ role: b.role, principal: s.principals[b.role] ?? principals[b.role] ?? "" }));
+    const h = transcriptStep(party.core.crypto, s.h, { edge: e.id, step, payloadHash, bindings });
+    const known = { ...s.principals, ...Object.fromEntries(bindings.map((b) => [b.role, b.principal])) };
+    s = advance({ ...party.ctx, role: e.sender }, s, [{ edge: e, item: { edge: e.id, step, payloadHash, bindings, h } }], known, new Uint8Array(), []);
   }
   return s;
 }
@@ -26,11 +33,11 @@ export function pretend(party: Party, st: SessionState, edges: readonly EdgeDesc
 /**
  * Seals `payload` as `edge` from `st` with `party`'s keys, whatever the
  * protocol says: the sender claims to be `edge.sender` and to stand where the
- * edge starts.
+ * edge starts; `bindings` are the roles the message binds (the edge's `binds`).
  */
-export function forge(party: Party, st: SessionState, edge: EdgeDescriptor, payload: Uint8Array): Uint8Array {
+export function forge(party: Party, st: SessionState, edge: EdgeDescriptor, payload: Uint8Array, bindings: readonly RoleBinding[] = []): Uint8Array {
   const ctx = { ...party.ctx, role: edge.sender };
-  return toBinary(EnvelopeSchema, sealMessage(ctx, { ...st, state: edge.from }, edge, payload, []).envelope);
+  return toBinary(EnvelopeSchema, sealMessage(ctx, { ...st, state: edge.from }, edge, payload, bindings).envelope);
 }
 
 /** `st` with the payload hash of its history item at `step` replaced, and the transcript recomputed. */

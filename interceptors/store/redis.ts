@@ -1,0 +1,236 @@
+/**
+ * Session store, replay cache and high-water marks in Redis, shared by the
+ * replicas of a role (docs/scale-out.md). Keys, under a prefix (default
+ * `secsession:`):
+ *
+ *   <prefix>s:<code>:<role>:<sid>     hash { v: version, s: sealed state }   (sealed-state.ts)
+ *   <prefix>hwm:<code>:<role>:<sid>   the session's high-water mark           (option `highWater`)
+ *   <prefix>r:<id>                    a session start, until its window ends (SET NX PX)
+ *
+ * A commit is one Lua script: compare the stored version with the expected
+ * one, write the new sealed state, raise the mark — or write nothing. So of
+ * two replicas that accept the same message at the same moment, exactly one
+ * commits; the other's commit returns false and the runtime refuses its copy.
+ *
+ * @example
+ * const store = createRedisStore({ url: "redis://10.0.0.5:6379", storageKey });
+ * const replayCache = createRedisReplayCache({ url: "redis://10.0.0.5:6379" });
+ * const runtime = createSessionRuntime({ identity, resolver, store, replayCache });
+ */
+import { defaultBackend, type CryptoBackend } from "../keys/crypto/index.js";
+import type { SessionState } from "../monitor/state.js";
+import type { HighWaterMarks, HighWaterStore } from "./high-water.js";
+import { LUA_NOW, RedisLink, redisScript, SCRIPT_EXPIRED, type RedisConnectionOptions } from "./redis-link.js";
+import { checkStorageKey, openStoredState, SealedStateError, sealStoredState } from "./sealed-state.js";
+import { StoreUnavailableError, type ReplayCache, type SessionStore } from "./store.js";
+
+export type { RedisCommandClient, RedisConnectionOptions } from "./redis-link.js";
+
+export interface RedisStoreOptions extends RedisConnectionOptions {
+  /** 32 bytes: states are sealed under keys derived from it. Keep it like the identities' private keys. */
+  readonly storageKey: Uint8Array;
+  /** Namespace of every key (default `secsession:`); sealed states are bound to it. */
+  readonly prefix?: string;
+  /** Keep each session's high-water mark (for importSession across replicas and restarts). Default false. */
+  readonly highWater?: boolean;
+  /**
+   * Drop a session state this long after its last commit (milliseconds; 0,
+   * the default: never). Bounds what sessions abandoned mid-way, or
+   * tombstones whose deleting process died, leave behind.
+   */
+  readonly stateTtlMs?: number;
+  readonly crypto?: CryptoBackend;
+}
+
+/** A session store in Redis; close() closes the client if it made it. */
+export interface RedisStore extends SessionStore {
+  readonly detached: true;
+  /** The session's high-water marks (with `highWater: true`). */
+  readonly marks?: HighWaterMarks;
+  /** The Redis key a store key lives under (for operators and tests). */
+  redisKey(key: string): string;
+  close(): Promise<void>;
+}
+
+export interface RedisReplayCacheOptions extends RedisConnectionOptions {
+  readonly prefix?: string;
+  /** Clock of the expiry times given to add() (the runtime's `now`); default Date.now. */
+  readonly now?: () => number;
+}
+
+/** A replay cache in Redis; close() closes the client if it made it. */
+export interface RedisReplayCache extends ReplayCache {
+  close(): Promise<void>;
+}
+
+// KEYS: state, mark. ARGV: expected version ("" = none), next version, sealed state, ttl ms ("0" = none), deadline, "1" to raise the mark.
+const COMMIT = redisScript(
+  LUA_NOW +
+    `if now_ms() > tonumber(ARGV[5]) then return ${SCRIPT_EXPIRED} end
+local cur = redis.call('HGET', KEYS[1], 'v')
+if ARGV[1] == '' then
+  if cur then return 0 end
+elseif cur ~= ARGV[1] then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'v', ARGV[2], 's', ARGV[3])
+if ARGV[4] ~= '0' then redis.call('PEXPIRE', KEYS[1], ARGV[4]) else redis.call('PERSIST', KEYS[1]) end
+if ARGV[6] == '1' then
+  local m = redis.call('GET', KEYS[2])
+  if (not m) or tonumber(m) < tonumber(ARGV[2]) then redis.call('SET', KEYS[2], ARGV[2]) end
+end
+return 1`,
+);
+
+// KEYS: mark. ARGV: version, deadline. Returns the previous mark, or -2 for none.
+const RAISE = redisScript(
+  LUA_NOW +
+    `if now_ms() > tonumber(ARGV[2]) then return ${SCRIPT_EXPIRED} end
+local m = redis.call('GET', KEYS[1])
+if (not m) or tonumber(m) < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
+if not m then return -2 end
+return tonumber(m)`,
+);
+
+// KEYS: entry. ARGV: ttl ms, deadline. 1: recorded; 0: already there.
+const REPLAY = redisScript(
+  LUA_NOW +
+    `if now_ms() > tonumber(ARGV[2]) then return ${SCRIPT_EXPIRED} end
+if tonumber(ARGV[1]) <= 0 then
+  if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+  return 1
+end
+if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 1 end
+return 0`,
+);
+
+function checkPrefix(prefix: string): string {
+  if (typeof prefix !== "string" || prefix.length > 256) throw new TypeError("secsession: redis: prefix must be a string of at most 256 characters");
+  return prefix;
+}
+
+function checkKey(key: string): void {
+  if (typeof key !== "string" || key === "") throw new TypeError("secsession: redis: a store key is a non-empty string");
+}
+
+function scriptResult(what: string, r: unknown): number {
+  const n = typeof r === "number" ? r : Number.NaN;
+  if (n === SCRIPT_EXPIRED) throw new StoreUnavailableError(`redis: ${what}: reached Redis after its deadline; nothing was written`);
+  if (!Number.isSafeInteger(n)) throw new StoreUnavailableError(`redis: ${what}: unexpected answer ${typeof r}`);
+  return n;
+}
+
+function checkVersion(v: number): void {
+  if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`secsession: redis: ${v} is not a state version`);
+}
+
+/**
+ * Creates a session store in Redis. Values are sealed with `storageKey`;
+ * every Redis failure or timeout is a StoreUnavailableError (the runtime
+ * refuses the message with UNAVAILABLE and changes nothing).
+ */
+export function createRedisStore(options: RedisStoreOptions): RedisStore {
+  checkStorageKey(options.storageKey);
+  const storageKey = Uint8Array.from(options.storageKey); // the caller may zero theirs
+  const prefix = checkPrefix(options.prefix ?? "secsession:");
+  const ttl = options.stateTtlMs ?? 0;
+  if (!Number.isSafeInteger(ttl) || ttl < 0) throw new RangeError(`secsession: redis: stateTtlMs must be a whole number of milliseconds ≥ 0, got ${ttl}`);
+  const crypto = options.crypto ?? defaultBackend();
+  const link = new RedisLink(options);
+  const stateKey = (key: string): string => `${prefix}s:${key}`;
+  const markKey = (key: string): string => `${prefix}${key}`; // key is already `hwm:<state key>` (high-water.ts)
+  const marks = options.highWater === true ? redisMarks(link, markKey) : undefined;
+
+  const store: RedisStore = {
+    detached: true,
+    redisKey: stateKey,
+    async get(key: string): Promise<SessionState | undefined> {
+      checkKey(key);
+      const rk = stateKey(key);
+      const reply = await link.run(`get ${key}`, ["HMGET", rk, "v", "s"]);
+      if (!Array.isArray(reply) || reply.length !== 2) throw new StoreUnavailableError(`redis: get ${key}: unexpected answer`);
+      const [v, s] = reply as [unknown, unknown];
+      if (v === null && s === null) return undefined;
+      const version = v instanceof Buffer && /^[0-9]{1,16}$/.test(v.toString("latin1")) ? Number(v.toString("latin1")) : Number.NaN;
+      if (!Number.isSafeInteger(version) || !(s instanceof Buffer)) throw new StoreUnavailableError(`redis: get ${key}: the stored entry is incomplete or malformed`);
+      try {
+        return openStoredState(crypto, storageKey, rk, version, new Uint8Array(s.buffer, s.byteOffset, s.byteLength));
+      } catch (e: unknown) {
+        // A value that does not authenticate is refused like an unreachable store: fail closed.
+        throw new StoreUnavailableError(e instanceof SealedStateError ? e.message : `redis: get ${key}: the stored state does not open`, { cause: e });
+      }
+    },
+    async commit(key: string, expected: number | undefined, next: SessionState): Promise<boolean> {
+      checkKey(key);
+      if (expected !== undefined) checkVersion(expected);
+      checkVersion(next.version);
+      const rk = stateKey(key);
+      const sealed = sealStoredState(crypto, storageKey, rk, next);
+      const deadline = await link.deadline(`commit ${key}`);
+      const r = await link.script(`commit ${key}`, COMMIT, [rk, markKey(`hwm:${key}`)], [
+        expected === undefined ? "" : String(expected),
+        String(next.version),
+        Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength),
+        String(ttl),
+        deadline,
+        marks === undefined ? "0" : "1",
+      ]);
+      return scriptResult(`commit ${key}`, r) === 1;
+    },
+    async delete(key: string): Promise<void> {
+      checkKey(key);
+      await link.run(`delete ${key}`, ["DEL", stateKey(key)]);
+    },
+    close: () => link.close(),
+  };
+  if (marks !== undefined) return { ...store, marks } satisfies RedisStore & HighWaterStore;
+  return store;
+}
+
+function redisMarks(link: RedisLink, redisKey: (key: string) => string): HighWaterMarks {
+  return {
+    async get(key) {
+      checkKey(key);
+      const r = await link.run(`mark ${key}`, ["GET", redisKey(key)]);
+      if (r === null) return undefined;
+      const n = r instanceof Buffer && /^[0-9]{1,16}$/.test(r.toString("latin1")) ? Number(r.toString("latin1")) : Number.NaN;
+      if (!Number.isSafeInteger(n)) throw new StoreUnavailableError(`redis: mark ${key}: malformed`);
+      return n;
+    },
+    async raise(key, version) {
+      checkKey(key);
+      if (!Number.isSafeInteger(version) || version < 0) throw new RangeError(`secsession: high-water mark: ${version} is not a version`);
+      const deadline = await link.deadline(`raise ${key}`);
+      const prev = scriptResult(`raise ${key}`, await link.script(`raise ${key}`, RAISE, [redisKey(key)], [String(version), deadline]));
+      return prev === -2 ? undefined : prev;
+    },
+  };
+}
+
+/** Creates high-water marks in Redis (the store's own with `highWater: true`; this one for a store kept elsewhere). */
+export function createRedisHighWaterMarks(options: RedisConnectionOptions & { readonly prefix?: string }): HighWaterMarks & { close(): Promise<void> } {
+  const prefix = checkPrefix(options.prefix ?? "secsession:");
+  const link = new RedisLink(options);
+  return { ...redisMarks(link, (key) => `${prefix}${key}`), close: () => link.close() };
+}
+
+/**
+ * Creates a replay cache of session starts in Redis: `SET NX PX`, so an entry
+ * expires by itself when its time window ends, and of two replicas that see
+ * the same start at the same moment, exactly one records it.
+ */
+export function createRedisReplayCache(options: RedisReplayCacheOptions): RedisReplayCache {
+  const prefix = checkPrefix(options.prefix ?? "secsession:");
+  const now = options.now ?? Date.now;
+  const link = new RedisLink(options);
+  return {
+    async add(id: string, expiresAtMs: number): Promise<boolean> {
+      if (typeof id !== "string" || id === "") throw new TypeError("secsession: redis: a replay id is a non-empty string");
+      if (!Number.isFinite(expiresAtMs)) throw new RangeError(`secsession: redis: expiry ${expiresAtMs} is not a time`);
+      const ttl = Math.max(0, Math.ceil(expiresAtMs - now()));
+      const deadline = await link.deadline(`replay ${id}`);
+      return scriptResult(`replay ${id}`, await link.script(`replay ${id}`, REPLAY, [`${prefix}r:${id}`], [String(ttl), deadline])) === 1;
+    },
+    close: () => link.close(),
+  };
+}
