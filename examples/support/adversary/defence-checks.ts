@@ -1,0 +1,46 @@
+/**
+ * Which scenarios show each defence at work: with the defence switched off
+ * (interceptors/monitor/defences.ts), at least one of them must be
+ * delivered. Where another check backs a defence up — the MAC over the
+ * transcript covers steps, key updates, the receiver's principal and the
+ * ciphertext — switching that one alone is still caught, so both go off
+ * together, and switching only the partner must still refuse them.
+ */
+import { defences, type Defence } from "../../../interceptors/monitor/defences.js";
+import { runCatalogue, type ScenarioResult } from "./runner.js";
+
+export interface DefenceCheck {
+  /** Switched off together. */
+  readonly off: readonly Defence[];
+  /** The defence that overlaps, if `off` has two: switched off alone, the scenarios must still be refused. */
+  readonly partner?: Defence;
+  readonly scenarios: readonly string[];
+  readonly examples: readonly string[];
+}
+
+export const DEFENCE_CHECKS: readonly DefenceCheck[] = [
+  { off: ["sessionCode"], scenarios: ["downgrade-code"], examples: ["shopping", "rpc"] },
+  { off: ["startWindow"], scenarios: ["delay-start", "drop-resend"], examples: ["shopping", "rpc"] },
+  { off: ["startCache"], scenarios: ["replay-start-forgotten"], examples: ["shopping", "rpc"] },
+  { off: ["step", "attestations"], partner: "attestations", scenarios: ["duplicate", "rewrite-step", "replay-old-iteration"], examples: ["wsn", "attributes"] },
+  { off: ["path"], scenarios: ["out-of-turn"], examples: ["shopping", "auth"] },
+  { off: ["attestations"], scenarios: ["rewrite-choice", "skip-honest-turn", "relay-lie", "impersonate-role"], examples: ["shopping"] },
+  { off: ["keyUpdates", "attestations"], partner: "attestations", scenarios: ["splice-old-session"], examples: ["shopping", "wsn"] },
+  { off: ["values"], scenarios: ["value-violation"], examples: ["commit", "wsn", "select"] },
+  { off: ["addressing", "attestations"], partner: "attestations", scenarios: ["redirect"], examples: ["shopping", "select"] },
+  { off: ["responseSession"], scenarios: ["swap-responses"], examples: ["rpc", "wsn"] },
+  { off: ["privacy", "attestations"], partner: "attestations", scenarios: ["strip-encryption"], examples: ["attributes", "escrow"] },
+];
+
+/** Runs the check's scenarios with `off` switched off (restored afterwards, whatever happens). */
+export async function runWithout(off: readonly Defence[], check: Pick<DefenceCheck, "scenarios" | "examples">): Promise<ScenarioResult[]> {
+  for (const d of off) defences[d] = false;
+  try {
+    return await runCatalogue({ scenarios: check.scenarios, examples: check.examples });
+  } finally {
+    for (const d of off) defences[d] = true;
+  }
+}
+
+/** `example/scenario` of each delivered result. */
+export const delivered = (results: readonly ScenarioResult[]): string[] => results.filter((r) => r.verdict === "delivered").map((r) => `${r.example}/${r.scenario}`);
