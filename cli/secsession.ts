@@ -8,7 +8,9 @@
 import { realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { EXIT, UsageError, type Command, type Group, type Io } from "./command.js";
+import { check } from "./commands/check.js";
 import { evidenceVerify } from "./commands/evidence-verify.js";
+import { graph } from "./commands/graph.js";
 import { keygen } from "./commands/keygen.js";
 
 /** The command table. */
@@ -17,6 +19,8 @@ export const COMMANDS: Group = {
   summary: "multiparty gRPC sessions, secure by construction",
   commands: {
     keygen,
+    check,
+    graph,
     evidence: {
       kind: "group",
       summary: "evidence logs of the messages a runtime sent and accepted",
@@ -83,7 +87,7 @@ ${path.length === 0 ? `secsession: ${g.summary}` : g.summary}
 Commands:
 ${rows.map(([k, s]) => `  ${k.padEnd(width)}  ${s}`).join("\n")}
 
-Exit codes: 0 ok, 1 verification failed, 2 usage error.
+Exit codes: 0 ok, 1 check or verification failed, 2 usage error.
 `;
 }
 

@@ -48,8 +48,13 @@ test("keygen: a 0600 key file that loads back, its public entry printed and merg
   t.regex(a.stdout, /wrote .*ring\.json \(public entry of alice added; 1 peer\)/);
   const identity = loadIdentity(keyFile);
   t.is(identity.id, "alice");
-  const printed = JSON.parse(a.stdout.slice(a.stdout.indexOf("{"))) as { peers: Record<string, { x25519: string; ed25519: string }> };
-  t.deepEqual(printed.peers["alice"], { x25519: hex(identity.x25519.publicKey), ed25519: hex(identity.ed25519.publicKey) });
+  const printed = JSON.parse(a.stdout.slice(a.stdout.indexOf("{"))) as { peers: Record<string, unknown> };
+  const prekey = identity.prekeys!.at(-1)!;
+  t.deepEqual(printed.peers["alice"], {
+    x25519: hex(identity.x25519.publicKey),
+    ed25519: hex(identity.ed25519.publicKey),
+    prekey: { id: 1, x25519: hex(prekey.publicKey), signature: hex(prekey.signature) },
+  });
   t.false(a.stdout.includes(hex(identity.ed25519.privateKey)), "the private key is never printed");
 
   const b = await cli(["keygen", "bob", "--keyring", ring], dir);
@@ -70,7 +75,7 @@ test("keygen: refuses to replace a key file or a keyring entry without --force, 
 
   const again = await cli(["keygen", "alice", "--out", dir, "--keyring", ring]);
   t.is(again.status, 2);
-  t.regex(again.stderr, /alice\.key\.json exists: pass --force to replace it/);
+  t.regex(again.stderr, /alice\.key\.json exists: pass --rotate-prekey to give it a new prekey, or --force to replace it/);
 
   // A different key for alice elsewhere, with the same keyring: refused before anything is written.
   const other = join(dir, "other");
