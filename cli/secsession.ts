@@ -92,6 +92,11 @@ Exit codes: 0 ok, 1 check or verification failed, 2 usage error.
 }
 
 function processIo(): Io {
+  // A reader that stops early (`secsession … | head`) closes the pipe: stop quietly, as Unix tools do.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   return { out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t), cwd: process.cwd() };
 }
 
