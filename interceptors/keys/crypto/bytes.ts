@@ -39,7 +39,18 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
  * optional keys can be passed directly.
  */
 export function zeroize(...bufs: ReadonlyArray<Uint8Array | undefined>): void {
-  for (const b of bufs) b?.fill(0);
+  for (const b of bufs) {
+    if (b === undefined) continue;
+    b.fill(0);
+    for (const f of zeroizeListeners) f(b);
+  }
+}
+
+const zeroizeListeners: Array<(b: Uint8Array) => void> = [];
+
+/** Registers `f` to be told of every buffer `zeroize` clears, so that whatever was derived from it is dropped too. */
+export function onZeroize(f: (b: Uint8Array) => void): void {
+  zeroizeListeners.push(f);
 }
 
 /** Concatenates byte strings into a fresh buffer. */

@@ -5,10 +5,14 @@
  *
  * Raw X25519/Ed25519 keys are imported as JWK: on Node 20 / OpenSSL 3 this is
  * about 10x faster than PKCS#8/SPKI DER, whose import goes through OpenSSL's
- * generic decoder (~370 µs against ~35 µs per private key). Nothing is cached:
- * every call imports the key again, so no secret outlives the call in a
- * KeyObject we hold. The price: the base64url JWK string of a private key is
- * an immutable JS string that cannot be zeroed and lingers until GC.
+ * generic decoder (~370 µs against ~35 µs per private key). The KeyObject of
+ * a private key is cached per key buffer (a WeakMap, checked against a hash
+ * of the buffer's bytes on every use) and dropped the moment the buffer is
+ * zeroized (`onZeroize`), so a retired key leaves no KeyObject we hold;
+ * OpenSSL clears the key when the dropped object is collected. Public keys
+ * are cached the same way, compared byte for byte. The price of JWK: the
+ * base64url string of a private key is an immutable JS string that cannot be
+ * zeroed and lingers until GC (once per key now, not once per use).
  */
 import {
   createCipheriv,
@@ -28,7 +32,7 @@ import {
   type KeyObject,
 } from "node:crypto";
 import { AEAD_TAG_LENGTH, assertAeadArgs, assertByteCount, type AeadAlgorithm, type CryptoBackend, type KeyPair } from "./backend.js";
-import { assertBytes, zeroize } from "./bytes.js";
+import { assertBytes, constantTimeEqual, onZeroize, zeroize } from "./bytes.js";
 import { rejectLowOrder, secretboxOpen, secretboxSeal } from "./nacl-backend.js";
 
 /** Creates the node:crypto backend. It holds no state; {@link defaultBackend} shares one. */
@@ -67,7 +71,7 @@ class NodeBackend implements CryptoBackend {
 
   x25519KeyPair(privateKey?: Uint8Array): KeyPair {
     const priv = privateKey === undefined ? this.randomBytes(32) : copyOf("x25519KeyPair: privateKey", privateKey);
-    return { publicKey: publicOf(importPrivate("X25519", priv)), privateKey: priv };
+    return { publicKey: publicOf(privateKeyObject("X25519", priv)), privateKey: priv };
   }
 
   x25519(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
@@ -75,7 +79,7 @@ class NodeBackend implements CryptoBackend {
     assertBytes("x25519: publicKey", publicKey, 32);
     let shared: Uint8Array;
     try {
-      shared = view(diffieHellman({ privateKey: importPrivate("X25519", privateKey), publicKey: importPublic("X25519", publicKey) }));
+      shared = view(diffieHellman({ privateKey: privateKeyObject("X25519", privateKey), publicKey: publicKeyObject("X25519", publicKey) }));
     } catch (e) {
       // OpenSSL refuses to derive an all-zero secret (RFC 7748 §6.1) and says only
       // "failed during derivation"; report it in the same words as the nacl backend.
@@ -87,13 +91,13 @@ class NodeBackend implements CryptoBackend {
 
   ed25519KeyPair(seed?: Uint8Array): KeyPair {
     const s = seed === undefined ? this.randomBytes(32) : copyOf("ed25519KeyPair: seed", seed);
-    return { publicKey: publicOf(importPrivate("Ed25519", s)), privateKey: s };
+    return { publicKey: publicOf(privateKeyObject("Ed25519", s)), privateKey: s };
   }
 
   ed25519Sign(seed: Uint8Array, message: Uint8Array): Uint8Array {
     assertBytes("ed25519Sign: seed", seed, 32);
     assertBytes("ed25519Sign: message", message);
-    return view(sign(null, message, importPrivate("Ed25519", seed)));
+    return view(sign(null, message, privateKeyObject("Ed25519", seed)));
   }
 
   ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
@@ -102,7 +106,7 @@ class NodeBackend implements CryptoBackend {
     if (!(signature instanceof Uint8Array) || signature.length !== 64) return false;
     try {
       // OpenSSL rejects S >= L (RFC 8032 §5.1.7) and undecodable points.
-      return verify(null, message, importPublic("Ed25519", publicKey), signature);
+      return verify(null, message, publicKeyObject("Ed25519", publicKey), signature);
     } catch {
       return false;
     }
@@ -176,6 +180,38 @@ function b64url(b: Uint8Array): string {
  */
 function importPrivate(crv: Curve, raw: Uint8Array): KeyObject {
   return createPrivateKey({ key: { kty: "OKP", crv, d: b64url(raw), x: "" }, format: "jwk" });
+}
+
+/** KeyObjects of raw private keys, per buffer, with a hash of the bytes they were made from. */
+const privateObjects = new WeakMap<Uint8Array, { readonly crv: Curve; readonly digest: Uint8Array; readonly key: KeyObject }>();
+/** KeyObjects of raw public keys, per buffer, with a copy of the bytes they were made from. */
+const publicObjects = new WeakMap<Uint8Array, { readonly crv: Curve; readonly bytes: Uint8Array; readonly key: KeyObject }>();
+onZeroize((b) => {
+  privateObjects.delete(b);
+  publicObjects.delete(b);
+});
+
+function digestOf(raw: Uint8Array): Uint8Array {
+  return view(createHash("sha256").update(raw).digest());
+}
+
+/** The KeyObject of a raw private key buffer, imported once per buffer and contents. */
+function privateKeyObject(crv: Curve, raw: Uint8Array): KeyObject {
+  const hit = privateObjects.get(raw);
+  const digest = digestOf(raw);
+  if (hit !== undefined && hit.crv === crv && constantTimeEqual(hit.digest, digest)) return hit.key;
+  const key = importPrivate(crv, raw);
+  privateObjects.set(raw, { crv, digest, key });
+  return key;
+}
+
+/** The KeyObject of a raw public key buffer, imported once per buffer and contents. */
+function publicKeyObject(crv: Curve, raw: Uint8Array): KeyObject {
+  const hit = publicObjects.get(raw);
+  if (hit !== undefined && hit.crv === crv && hit.bytes.length === raw.length && hit.bytes.every((x, i) => x === raw[i])) return hit.key;
+  const key = importPublic(crv, raw);
+  publicObjects.set(raw, { crv, bytes: raw.slice(), key });
+  return key;
 }
 
 function importPublic(crv: Curve, raw: Uint8Array): KeyObject {
