@@ -58,7 +58,7 @@ function reading(r: Results): string[] {
       (ka !== undefined ? ` (${f(ka)} µs of the ${f(full.usPerMessage - off.usPerMessage)} µs extra per message)` : "") +
       "." +
       (stat ? ` Without the ratchet (static pairwise keys) the same MACs, history and replay checks cost ${f(stat.ratio, 2)}×.` : "") +
-      " The changes that would move these figures are in the key code, outside the benchmark: imported keys cached as KeyObjects and X25519 keys generated natively (the primitives table shows what each saves), fewer ratchet steps (at most one per pair and round trip), and a pair channel's keys in one buffer (memory).",
+      " The changes that would move these figures are in the key code, outside the benchmark: X25519 keys generated natively (the primitives table shows what it saves), fewer ratchet steps (at most one per pair and round trip), and a pair channel's keys in one buffer (memory).",
     "",
   ];
 }

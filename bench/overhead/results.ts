@@ -87,8 +87,8 @@ export function evaluateTargets(r: Results): Target[] {
       full && off
         ? `${us(full.usPerMessage - off.usPerMessage)} more per message than unprotected (${us(off.usPerMessage)}); by the profiler, the extra is ${listing(extraCost(r.breakdown.conf, "full", "off"))}. ` +
           `The DH ratchet renews the keys at every pass of the token, and in Conf nearly every message passes it${fo ? ` (counted: ${(fo.x25519KeyPair / fo.messages).toFixed(2)} X25519 key pairs, ${(fo.x25519 / fo.messages).toFixed(2)} X25519 and ${(fo.hmacSha256 / fo.messages).toFixed(1)} HMAC-SHA256, mostly HKDF, per message)` : ""}: ` +
-          `a ratchet step is one key pair and one X25519 at each end, ${us((p["x25519KeyPair (backend)"] ?? 0) + 2 * (p["x25519 (backend: keys imported per call)"] ?? 0))} through the backend, which imports every raw key as JWK ` +
-          `(${us((p["x25519 keygen (generateKeyPairSync)"] ?? 0) + 2 * (p["x25519 (KeyObjects)"] ?? 0))} with native key generation and KeyObjects), plus the garbage they leave. ` +
+          `a ratchet step is one key pair and one X25519 at each end, ${us((p["x25519KeyPair (backend)"] ?? 0) + 2 * (p["x25519 (backend)"] ?? 0))} through the backend ` +
+          `(${us((p["x25519 keygen (generateKeyPairSync)"] ?? 0) + 2 * (p["x25519 (KeyObjects)"] ?? 0))} with native key generation), plus the garbage they leave. ` +
           (stat ? `With static pairwise keys (no Noise, no ratchet) the same protection costs ${us(stat.usPerMessage - off.usPerMessage)} per message: attestations and receipts, history hashing, and bigger envelopes through gRPC.` : "")
         : "",
   });
@@ -96,8 +96,8 @@ export function evaluateTargets(r: Results): Target[] {
   const sig = row(r.conf, "signatures");
   const so = r.ops.signatures;
   if (sig && off && so) {
-    const signUs = p["ed25519Sign (backend: key imported per call)"] ?? 0;
-    const verifyUs = p["ed25519Verify (backend: key imported per call)"] ?? 0;
+    const signUs = p["ed25519Sign (backend)"] ?? 0;
+    const verifyUs = p["ed25519Verify (backend)"] ?? 0;
     const raw = (so.ed25519Sign * signUs + so.ed25519Verify * verifyUs) / so.messages;
     const extra = sig.usPerMessage - off.usPerMessage;
     // Against MACs with static keys: what replacing MACs by signatures costs, without the ratchet in either.
@@ -110,9 +110,9 @@ export function evaluateTargets(r: Results): Target[] {
         (overMac !== undefined ? `; over MACs with static keys: ${(overMac / raw).toFixed(2)}× (${us(overMac)})` : ""),
       met: extra / raw <= 1.2,
       note:
-        `Signing through the backend costs ${us(signUs)} (the raw Ed25519 key is imported as JWK on every call); a cached KeyObject signs in ${us(p["ed25519 sign (cached KeyObject)"] ?? 0)} ` +
-        `and verifies in ${us(p["ed25519 verify (cached KeyObject)"] ?? 0)}: ${us(cached)} per message instead of ${us(raw)}. Extra over unprotected by the profiler: ${listing(extraCost(r.breakdown.conf, "signatures", "off"))}: ` +
-        `in the running session the Ed25519 calls take ${us(r.breakdown.conf.signatures?.["signatures (Ed25519)"] ?? 0)} per message, more than the same calls measured alone (key imports, their garbage, a busier cache).`,
+        `Through the backend (KeyObjects cached per key buffer) signing costs ${us(signUs)} and verifying ${us(verifyUs)}; node:crypto alone on a KeyObject signs in ${us(p["ed25519 sign (cached KeyObject)"] ?? 0)} ` +
+        `and verifies in ${us(p["ed25519 verify (cached KeyObject)"] ?? 0)} (${us(cached)} per message). Extra over unprotected by the profiler: ${listing(extraCost(r.breakdown.conf, "signatures", "off"))}: ` +
+        `in the running session the Ed25519 calls take ${us(r.breakdown.conf.signatures?.["signatures (Ed25519)"] ?? 0)} per message, more than the same calls measured alone (their garbage, a busier cache).`,
     });
   } else out.push({ target: "signatures within 1.2× of the raw cost of the Ed25519 operations they need", measured: "not run", met: undefined, note: "" });
 
