@@ -22,7 +22,8 @@ export type AlertKind =
   | "value"
   | "bad-ack"
   | "conflict"
-  | "store-unavailable";
+  | "store-unavailable"
+  | "internal";
 
 /** The gRPC status code of each kind. */
 export const STATUS_OF: Readonly<Record<AlertKind, status>> = {
@@ -43,6 +44,7 @@ export const STATUS_OF: Readonly<Record<AlertKind, status>> = {
   "bad-key-update": status.UNAUTHENTICATED,
   "bad-ack": status.UNAUTHENTICATED,
   "store-unavailable": status.UNAVAILABLE,
+  internal: status.INTERNAL,
 };
 
 /** What a `securityAlert` listener receives. */
@@ -70,8 +72,13 @@ export class SecSessionError extends Error {
     this.code = STATUS_OF[kind];
   }
 
-  /** Normalises anything thrown into a SecSessionError, keeping it as the cause. */
-  static from(e: unknown, kind: AlertKind = "malformed"): SecSessionError {
+  /**
+   * Normalises anything thrown into a SecSessionError, keeping it as the
+   * cause. Without a kind, an error that is not already a refusal is a fault
+   * of this runtime, not of the peer's message: `internal` (INTERNAL), never
+   * blamed on the input.
+   */
+  static from(e: unknown, kind: AlertKind = "internal"): SecSessionError {
     if (e instanceof SecSessionError) return e;
     return new SecSessionError(kind, e instanceof Error ? e.message : String(e), { cause: e });
   }
