@@ -96,11 +96,18 @@ function firstRoot(c: CryptoBackend, handshakeHash: Uint8Array, k: Uint8Array, d
 
 /** The MAC and encryption keys of one direction, derived from a root key. */
 export function directionKeys(c: CryptoBackend, root: Uint8Array, from: string, to: string, version: number): DirectionKeys {
-  return {
-    version,
-    mac: hkdf32(c, ZERO32, root, concat(label("mac"), lps(from), lps(to))),
-    enc: hkdf32(c, ZERO32, root, concat(label("enc"), lps(from), lps(to))),
-  };
+  // Two HKDF-SHA256 outputs of one extract (the same bytes as two hkdf32 calls), kept in one buffer:
+  // a session holds several such pairs, and each separate buffer costs far more than its 32 bytes.
+  const prk = c.hmacSha256(ZERO32, root);
+  const both = new Uint8Array(64);
+  const parties = concat(lps(from), lps(to));
+  for (const [i, name] of (["mac", "enc"] as const).entries()) {
+    const okm = c.hmacSha256(prk, concat(label(name), parties, Uint8Array.of(1)));
+    both.set(okm, 32 * i);
+    zeroize(okm);
+  }
+  zeroize(prk);
+  return { version, mac: both.subarray(0, 32), enc: both.subarray(32, 64) };
 }
 
 /** The MAC of a ratchet step, under a key derived from the previous version's root. */
@@ -206,7 +213,8 @@ export function acceptUpdate(ctx: PairContext, st: PairState | undefined, versio
   zeroize(dh);
   const recv = directionKeys(c, root, ctx.peerId, ctx.self.id, version);
   return {
-    pair: { version, root, mine: undefined, theirs: body.publicKey, send: undefined, recv, mustRatchet: true },
+    // A copy: the decoded key is a view into the whole envelope, which it would keep alive.
+    pair: { version, root, mine: undefined, theirs: body.publicKey.slice(), send: undefined, recv, mustRatchet: true },
     retired: [st.root, st.mine.privateKey, ...keysOf(st.send), ...keysOf(st.recv)],
     created: [root, ...keysOf(recv)],
   };

@@ -30,32 +30,33 @@ export class KeyVaultError extends Error {
 }
 
 export class KeyVault {
-  private readonly versions = new Map<string, number>();
-  private readonly live = new Map<string, Set<Receipt>>();
+  /** Per scope: its version and its outstanding receipts (one map and one array: a vault holds a scope per pair of every open session). */
+  private readonly scopes = new Map<string, { version: number; readonly live: Receipt[] }>();
 
   /** The current version of a scope (0 if never bumped). */
   version(scope: string): number {
-    return this.versions.get(scope) ?? 0;
+    return this.scopes.get(scope)?.version ?? 0;
   }
 
   /** Registers `key` as a key of the scope's current version. */
   issue(scope: string, key: Uint8Array): Receipt {
     const r: Receipt = { scope, version: this.version(scope), key };
-    this.outstanding(scope).add(r);
+    this.outstanding(scope).push(r);
     return r;
   }
 
   /** Zeroes the receipt's buffer and gives the receipt back. */
   retire(r: Receipt): void {
-    const set = this.outstanding(r.scope);
-    if (!set.has(r)) throw new KeyVaultError(`receipt of version ${r.version} in ${r.scope} is not outstanding`);
+    const live = this.outstanding(r.scope);
+    const i = live.indexOf(r);
+    if (i < 0) throw new KeyVaultError(`receipt of version ${r.version} in ${r.scope} is not outstanding`);
     zeroize(r.key);
-    set.delete(r);
+    live.splice(i, 1);
   }
 
   /** Retires the receipt bound to `key` in `scope` (zeroing it); a buffer never issued is just zeroed. */
   retireKey(scope: string, key: Uint8Array): void {
-    const r = [...this.outstanding(scope)].find((x) => x.key === key);
+    const r = this.outstanding(scope).find((x) => x.key === key);
     if (r === undefined) zeroize(key);
     else this.retire(r);
   }
@@ -70,42 +71,41 @@ export class KeyVault {
     if (next === r.key) throw new KeyVaultError("convert must derive a new buffer");
     this.retire(r);
     const out: Receipt = { scope: r.scope, version: r.version + 1, key: next };
-    this.outstanding(r.scope).add(out);
+    this.outstanding(r.scope).push(out);
     return out;
   }
 
   /** Moves the scope to the next version; refuses while a key of the current version is alive. */
   bump(scope: string): number {
     const v = this.version(scope);
-    const alive = [...this.outstanding(scope)].filter((r) => r.version <= v);
+    const alive = this.outstanding(scope).filter((r) => r.version <= v);
     if (alive.length > 0) throw new KeyVaultError(`cannot bump ${scope} to version ${v + 1}: ${alive.length} key(s) of version ${v} are neither zeroed nor converted`);
-    this.versions.set(scope, v + 1);
+    this.scopes.get(scope)!.version = v + 1;
     return v + 1;
   }
 
   /** Retires every key of a scope and forgets it (the session is over). */
   close(scope: string): void {
-    for (const r of this.outstanding(scope)) zeroize(r.key);
-    this.live.delete(scope);
-    this.versions.delete(scope);
+    for (const r of this.scopes.get(scope)?.live ?? []) zeroize(r.key);
+    this.scopes.delete(scope);
   }
 
   /** Closes every scope whose name starts with `prefix`. */
   closeAll(prefix: string): void {
-    for (const scope of [...this.live.keys()]) if (scope.startsWith(prefix)) this.close(scope);
+    for (const scope of [...this.scopes.keys()]) if (scope.startsWith(prefix)) this.close(scope);
   }
 
   /** Keys still alive in a scope (for tests and leak checks). */
   alive(scope: string): readonly Receipt[] {
-    return [...this.outstanding(scope)].filter((r) => !isAllZero(r.key));
+    return (this.scopes.get(scope)?.live ?? []).filter((r) => !isAllZero(r.key));
   }
 
-  private outstanding(scope: string): Set<Receipt> {
-    let s = this.live.get(scope);
+  private outstanding(scope: string): Receipt[] {
+    let s = this.scopes.get(scope);
     if (s === undefined) {
-      s = new Set();
-      this.live.set(scope, s);
+      s = { version: 0, live: [] };
+      this.scopes.set(scope, s);
     }
-    return s;
+    return s.live;
   }
 }

@@ -59,8 +59,8 @@ test("over a real session, every pair-channel key is zeroed when retired, and no
     const alive = [...seen].filter(([b]) => !isAllZero(b)).map(([, where]) => where);
     t.deepEqual(alive, [], "every key buffer ever seen now reads all zeros");
     for (const p of Object.values(c.peers)) {
-      const vault = p.runtime.core.vault as unknown as { live: Map<string, Set<unknown>> };
-      t.is([...vault.live.values()].reduce((n, s) => n + s.size, 0), 0, `${p.id}'s vault holds no key`);
+      const vault = p.runtime.core.vault as unknown as { scopes: Map<string, { live: unknown[] }> };
+      t.is([...vault.scopes.values()].reduce((n, s) => n + s.live.length, 0), 0, `${p.id}'s vault holds no key`);
     }
   } finally {
     await c.close();

@@ -5,10 +5,10 @@
  *
  * Raw X25519/Ed25519 keys are imported as JWK: on Node 20 / OpenSSL 3 this is
  * about 10x faster than PKCS#8/SPKI DER, whose import goes through OpenSSL's
- * generic decoder (~370 µs against ~35 µs per private key). The KeyObject of
- * a private key is cached per key buffer (a WeakMap, checked against a hash
- * of the buffer's bytes on every use) and dropped the moment the buffer is
- * zeroized (`onZeroize`), so a retired key leaves no KeyObject we hold;
+ * generic decoder (~370 µs against ~35 µs per private key). The KeyObjects of
+ * the 256 most recently used private keys are cached per key buffer (checked
+ * against a hash of the buffer's bytes on every use) and dropped the moment
+ * the buffer is zeroized (`onZeroize`), so a retired key leaves no KeyObject we hold;
  * OpenSSL clears the key when the dropped object is collected. Public keys
  * are cached the same way, compared byte for byte. The price of JWK: the
  * base64url string of a private key is an immutable JS string that cannot be
@@ -47,7 +47,7 @@ class NodeBackend implements CryptoBackend {
 
   randomBytes(n: number): Uint8Array {
     assertByteCount("randomBytes", n);
-    return view(randomBytes(n));
+    return small(randomBytes(n));
   }
 
   sha256(...parts: Uint8Array[]): Uint8Array {
@@ -56,7 +56,7 @@ class NodeBackend implements CryptoBackend {
       assertBytes(`sha256: parts[${i}]`, p);
       h.update(p);
     }
-    return view(h.digest());
+    return small(h.digest());
   }
 
   hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
@@ -66,7 +66,7 @@ class NodeBackend implements CryptoBackend {
       assertBytes(`hmacSha256: parts[${i}]`, p);
       m.update(p);
     }
-    return view(m.digest());
+    return small(m.digest());
   }
 
   x25519KeyPair(privateKey?: Uint8Array): KeyPair {
@@ -163,6 +163,20 @@ function decipherOf(alg: "chacha20-poly1305" | "aes-256-gcm", key: Uint8Array, n
   return alg === "aes-256-gcm" ? createDecipheriv(alg, key, nonce, options) : createDecipheriv(alg, key, nonce, options);
 }
 
+/**
+ * Up to 64 bytes (keys, tags, hashes): copied into a fresh Uint8Array, which V8
+ * keeps on its own heap, and the Buffer node:crypto returned, which has its own
+ * off-heap backing store and costs several times its size, is zeroed. Sessions
+ * hold many such keys. Longer outputs stay views.
+ */
+function small(b: Buffer): Uint8Array {
+  if (b.length > 64) return view(b);
+  const out = new Uint8Array(b.length);
+  out.set(b);
+  b.fill(0);
+  return out;
+}
+
 /** A plain Uint8Array view over a Buffer's bytes (no copy), so callers can zeroize it in place. */
 function view(b: Buffer): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
@@ -182,10 +196,36 @@ function importPrivate(crv: Curve, raw: Uint8Array): KeyObject {
   return createPrivateKey({ key: { kty: "OKP", crv, d: b64url(raw), x: "" }, format: "jwk" });
 }
 
+/**
+ * The most recently used entries per key buffer, at most `max`: an idle
+ * session's keys fall out (their KeyObjects weigh more than the keys), the
+ * keys in use stay.
+ */
+class RecentlyUsed<V> {
+  private readonly map = new Map<Uint8Array, V>();
+  constructor(private readonly max: number) {}
+  get(k: Uint8Array): V | undefined {
+    const v = this.map.get(k);
+    if (v !== undefined) {
+      this.map.delete(k);
+      this.map.set(k, v);
+    }
+    return v;
+  }
+  set(k: Uint8Array, v: V): void {
+    this.map.delete(k);
+    this.map.set(k, v);
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value!);
+  }
+  delete(k: Uint8Array): void {
+    this.map.delete(k);
+  }
+}
+
 /** KeyObjects of raw private keys, per buffer, with a hash of the bytes they were made from. */
-const privateObjects = new WeakMap<Uint8Array, { readonly crv: Curve; readonly digest: Uint8Array; readonly key: KeyObject }>();
+const privateObjects = new RecentlyUsed<{ readonly crv: Curve; readonly digest: Uint8Array; readonly key: KeyObject }>(256);
 /** KeyObjects of raw public keys, per buffer, with a copy of the bytes they were made from. */
-const publicObjects = new WeakMap<Uint8Array, { readonly crv: Curve; readonly bytes: Uint8Array; readonly key: KeyObject }>();
+const publicObjects = new RecentlyUsed<{ readonly crv: Curve; readonly bytes: Uint8Array; readonly key: KeyObject }>(256);
 onZeroize((b) => {
   privateObjects.delete(b);
   publicObjects.delete(b);
@@ -221,7 +261,7 @@ function importPublic(crv: Curve, raw: Uint8Array): KeyObject {
 function publicOf(privateKey: KeyObject): Uint8Array {
   const { x } = createPublicKey(privateKey).export({ format: "jwk" });
   if (typeof x !== "string") throw new Error("secsession: node:crypto exported a JWK without x");
-  return view(Buffer.from(x, "base64url"));
+  return small(Buffer.from(x, "base64url")); // a copy: a short Buffer.from is a view into a shared 8 KiB pool
 }
 
 function copyOf(name: string, b: Uint8Array): Uint8Array {
