@@ -44,7 +44,8 @@ if (process.argv.includes("--redis")) {
     const aptGet = existsSync("/usr/bin/apt-get");
     if (aptGet && (root || sudo)) {
       process.stderr.write("secsession: the tests need redis-server; installing Debian's package (apt-get install -y redis-server)...\n");
-      const run = (args) => execFileSync(root ? "apt-get" : "sudo", root ? args : ["apt-get", ...args], { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+      // RUNLEVEL=1: install the service without starting it (the tests start private servers).
+      const run = (args) => execFileSync(root ? "apt-get" : "sudo", root ? args : ["apt-get", ...args], { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, DEBIAN_FRONTEND: "noninteractive", RUNLEVEL: "1" } });
       try {
         run(["install", "-y", "--no-install-recommends", "redis-server"]);
       } catch {
