@@ -45,7 +45,8 @@ if (process.argv.includes("--redis")) {
     if (aptGet && (root || sudo)) {
       process.stderr.write("secsession: the tests need redis-server; installing Debian's package (apt-get install -y redis-server)...\n");
       // RUNLEVEL=1: install the service without starting it (the tests start private servers).
-      const run = (args) => execFileSync(root ? "apt-get" : "sudo", root ? args : ["apt-get", ...args], { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, DEBIAN_FRONTEND: "noninteractive", RUNLEVEL: "1" } });
+      const vars = ["DEBIAN_FRONTEND=noninteractive", "RUNLEVEL=1"]; // through env(1): sudo resets the environment
+      const run = (args) => execFileSync(root ? "env" : "sudo", root ? [...vars, "apt-get", ...args] : ["env", ...vars, "apt-get", ...args], { stdio: ["ignore", "ignore", "inherit"] });
       try {
         run(["install", "-y", "--no-install-recommends", "redis-server"]);
       } catch {
