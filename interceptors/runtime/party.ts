@@ -221,6 +221,7 @@ export class Party {
     [sid, edge, peer]: readonly [string, number, string],
     append: () => Promise<void>,
   ): Promise<void> {
+    if (this.core.evidence === undefined) return; // nothing to append: no payload hashed for it either
     try {
       await append();
     } catch (e: unknown) {
