@@ -7,24 +7,6 @@
 import { InterceptingCall, type Interceptor } from "@grpc/grpc-js";
 import { SecSessionError } from "../errors.js";
 import { CheckedReceipt, PendingSend, RefusedResponse, SealedBytes, sealThenPass } from "./sealed.js";
-import { fromBinary } from "@bufbuild/protobuf";
-import { EnvelopeSchema } from "../../gen/secsession/v1/envelope_pb.js";
-import { defences } from "../monitor/defences.js";
-import { hex } from "../wire/encoding.js";
-
-/** The session a response names when it is not `sessionKey` (undefined: same session, or not decodable — unwrap refuses that). */
-function otherSession(bytes: Uint8Array, sessionKey: string): { sid: string; edge: number } | undefined {
-  let sid: string;
-  let edge: number;
-  try {
-    const env = fromBinary(EnvelopeSchema, bytes);
-    sid = hex(env.sessionId);
-    edge = env.edge;
-  } catch {
-    return undefined;
-  }
-  return sid === sessionKey ? undefined : { sid, edge };
-}
 
 /** Creates the client interceptor of a runtime. */
 export function createClientInterceptor(): Interceptor {
@@ -47,15 +29,8 @@ export function createClientInterceptor(): Interceptor {
               }
               return;
             }
-            // A response names its session; it must be the session of this call, or a
-            // response swapped in from another session would be checked (and committed) there.
-            const foreign = defences.responseSession ? otherSession(message.bytes, p.sessionKey) : undefined;
-            if (foreign !== undefined) {
-              const reason = `the response belongs to session ${foreign.sid}, not to session ${p.sessionKey} of this call`;
-              nextMessage(new RefusedResponse(p.party.core.alert(new SecSessionError("not-addressed", reason), foreign.sid, foreign.edge, peer)));
-              return;
-            }
-            p.party.unwrap(message.bytes, p.edge.rpc, ["response"], peer).then(
+            // A response must belong to the session of this call (checked by unwrap, with one decode).
+            p.party.unwrap(message.bytes, p.edge.rpc, ["response"], peer, p.sessionKey).then(
               (r) => nextMessage(r),
               (e: unknown) => nextMessage(new RefusedResponse(SecSessionError.from(e))),
             );

@@ -129,10 +129,16 @@ export class Party {
    * Opens envelope bytes received on `rpc` as one of `kinds`: checks
    * everything, commits the next state, and returns the decoded message.
    * Throws SecSessionError (and raises a securityAlert) when refused.
+   * `session`: the session the message must belong to (a response belongs
+   * to the session of its call, or a response swapped in from another
+   * session would be checked, and committed, there).
    */
-  async unwrap(bytes: Uint8Array, rpc: string, kinds: readonly EdgeDescriptor["kind"][], peer: string): Promise<Received> {
+  async unwrap(bytes: Uint8Array, rpc: string, kinds: readonly EdgeDescriptor["kind"][], peer: string, session?: string): Promise<Received> {
     const env = this.decode(bytes, peer);
     const sidHex = hex(env.sessionId);
+    if (session !== undefined && sidHex !== session && defences.responseSession) {
+      throw this.core.alert(new SecSessionError("not-addressed", `the response belongs to session ${sidHex}, not to session ${session} of this call`), sidHex, env.edge, peer);
+    }
     const claimed = this.plan.edges[env.edge];
     const key = this.key(env.sessionId);
     const current = await this.load(key, sidHex, env.edge, peer);
