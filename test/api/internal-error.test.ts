@@ -7,6 +7,7 @@ import test from "ava";
 import { ShoppingC, ShoppingO, ShoppingW } from "../../gen/shopping/shopping_secsession.js";
 import { publicKeysOf, SecSessionError, type PeerPublicKeys } from "../../interceptors/index.js";
 import { cluster } from "../support/parties.js";
+import { officeSendsContract, untilAny } from "../support/shopping.js";
 
 test("a resolver that throws refuses the message as internal, with its reason, and no state is created", async (t) => {
   const keys = new Map<string, PeerPublicKeys>();
@@ -20,22 +21,14 @@ test("a resolver that throws refuses the message as internal, with its reason, a
   const { customer, office, warehouse } = c.peers as Record<string, (typeof c.peers)[string]>;
   const errors: unknown[] = [];
   customer!.runtime.serve(customer!.server, ShoppingC, {});
-  office!.runtime.serve(office!.server, ShoppingO, {
-    request: async ({ next }) => {
-      try {
-        await next.contract({ contract: "deliver" });
-      } catch (e: unknown) {
-        errors.push(e);
-      }
-    },
-  });
+  office!.runtime.serve(office!.server, ShoppingO, officeSendsContract(errors));
   let handled = false;
   warehouse!.runtime.serve(warehouse!.server, ShoppingW, { contract: () => void (handled = true) });
   await c.listen();
   try {
     const s0 = await customer!.runtime.start(ShoppingC, { c: "customer", o: "office", w: "warehouse" });
     await s0.request({ item: "bike" });
-    for (let i = 0; i < 200 && errors.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    await untilAny(errors);
     const e = errors[0];
     t.true(e instanceof SecSessionError, String(e));
     t.is((e as SecSessionError).kind, "internal");

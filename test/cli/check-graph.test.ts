@@ -3,27 +3,12 @@
  * process on real .proto files (buf compiles them), its output and exit codes.
  */
 import test from "ava";
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfSession } from "../../gen/conf/conf_secsession.js";
 import { ROOT } from "../support/plugin-run.js";
-
-interface Result {
-  readonly status: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-const TSX = import.meta.resolve("tsx");
-function cli(args: readonly string[], cwd = ROOT): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [`--import=${TSX}`, join(ROOT, "cli", "secsession.ts"), ...args], { cwd, encoding: "utf8" }, (err, stdout, stderr) => {
-      resolve({ status: err === null ? 0 : typeof err.code === "number" ? err.code : -1, stdout, stderr });
-    });
-  });
-}
+import { cli } from "../support/cli.js";
 
 const HEADER = `syntax = "proto3";
 package demo;

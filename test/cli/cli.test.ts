@@ -4,7 +4,6 @@
  * its files, output and exit codes.
  */
 import test from "ava";
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,26 +11,9 @@ import { loadIdentity } from "../../cli/identity-file.js";
 import { keyringResolver } from "../../interceptors/keys/identity.js";
 import { lineHash } from "../../interceptors/evidence/index.js";
 import { ROOT } from "../support/plugin-run.js";
+import { cli, spawnNode } from "../support/cli.js";
 import { PRINCIPALS, runSignedConf, type SignedConfRun } from "../evidence/conf-signed.js";
 
-interface Result {
-  readonly status: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function spawn(argv: readonly string[], cwd: string): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [...argv], { cwd, encoding: "utf8" }, (err, stdout, stderr) => {
-      const status = err === null ? 0 : typeof err.code === "number" ? err.code : -1;
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
-
-/** `node --import=tsx cli/secsession.ts …` (tsx resolved here, so that any cwd works). */
-const TSX = import.meta.resolve("tsx");
-const cli = (args: readonly string[], cwd = ROOT) => spawn([`--import=${TSX}`, join(ROOT, "cli", "secsession.ts"), ...args], cwd);
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 const tmp = (what: string) => mkdtempSync(join(tmpdir(), `secsession-cli-${what}-`));
 
@@ -153,7 +135,7 @@ test("evidence verify: exit 0 and a readable summary on a good log", async (t) =
 
 test("evidence verify through the bin (cli/bin.mjs), on every peer's log", async (t) => {
   for (const log of Object.values(run.logs)) {
-    const r = await spawn([join(ROOT, "cli", "bin.mjs"), "evidence", "verify", log, "--keyring", run.keyring, "--descriptor", DESCRIPTOR], ROOT);
+    const r = await spawnNode([join(ROOT, "cli", "bin.mjs"), "evidence", "verify", log, "--keyring", run.keyring, "--descriptor", DESCRIPTOR], ROOT);
     t.is(r.status, 0, r.stdout + r.stderr);
     t.regex(r.stdout, /: OK, verified: 2 session\(s\)/);
   }

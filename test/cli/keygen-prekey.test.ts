@@ -4,23 +4,14 @@
  * dropped prekeys are gone from the file, and refusals write nothing.
  */
 import test from "ava";
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadIdentity } from "../../cli/identity-file.js";
 import { keyringResolver, verifyPrekey } from "../../interceptors/keys/identity.js";
 import { defaultBackend } from "../../interceptors/keys/crypto/index.js";
-import { ROOT } from "../support/plugin-run.js";
+import { cli } from "../support/cli.js";
 
-const TSX = import.meta.resolve("tsx");
-function cli(args: readonly string[], cwd: string): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [`--import=${TSX}`, join(ROOT, "cli", "secsession.ts"), ...args], { cwd, encoding: "utf8" }, (err, stdout, stderr) => {
-      resolve({ status: err === null ? 0 : typeof err.code === "number" ? err.code : -1, stdout, stderr });
-    });
-  });
-}
 const tmp = () => mkdtempSync(join(tmpdir(), "secsession-prekey-"));
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 

@@ -8,7 +8,7 @@ import test from "ava";
 import { ShoppingC, ShoppingO, ShoppingW } from "../../gen/shopping/shopping_secsession.js";
 import { publicKeysOf, type PeerPublicKeys, type SecurityAlert } from "../../interceptors/index.js";
 import { cluster } from "../support/parties.js";
-import { customerChangesThenAccepts, warehouseOffersUntilAccept } from "../support/shopping.js";
+import { customerChangesThenAccepts, officeSendsContract, untilAny, warehouseOffersUntilAccept } from "../support/shopping.js";
 
 test("prekey rotation: the previous keyring still works, a dropped prekey is refused with its id, a current keyring works again", async (t) => {
   // One keyring per reader, so the office's view of the warehouse can go stale.
@@ -24,15 +24,7 @@ test("prekey rotation: the previous keyring still works, a dropped prekey is ref
   warehouse!.runtime.on("securityAlert", (a) => alerts.push(a));
   const officeErrors: unknown[] = [];
   customer!.runtime.serve(customer!.server, ShoppingC, {});
-  office!.runtime.serve(office!.server, ShoppingO, {
-    request: async ({ next }) => {
-      try {
-        await (await next.contract({ contract: "deliver" })).receive();
-      } catch (e: unknown) {
-        officeErrors.push(e);
-      }
-    },
-  });
+  office!.runtime.serve(office!.server, ShoppingO, officeSendsContract(officeErrors, { awaitEnd: true }));
   warehouse!.runtime.serve(warehouse!.server, ShoppingW, warehouseOffersUntilAccept);
   await c.listen();
   try {
@@ -50,11 +42,11 @@ test("prekey rotation: the previous keyring still works, a dropped prekey is ref
     published.set("warehouse", warehouse!.runtime.rotatePrekey());
     const stuck = customerChangesThenAccepts(customer!.runtime, 0);
     stuck.catch(() => undefined);
-    for (let i = 0; i < 200 && alerts.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    await untilAny(alerts);
     t.is(alerts.length, 1);
     t.is(alerts[0]!.kind, "bad-key-update");
     t.regex(alerts[0]!.reason, /uses prekey 1, which this peer no longer holds/);
-    for (let i = 0; i < 200 && officeErrors.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    await untilAny(officeErrors);
     t.regex(String(officeErrors[0]), /bad-key-update|prekey 1/);
 
     // The office gets the current keyring: sessions work again.

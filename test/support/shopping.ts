@@ -1,7 +1,7 @@
 /**
  * Honest Shopping roles shared by tests that need a plain negotiation.
  */
-import { ShoppingC, type ShoppingWMachine } from "../../gen/shopping/shopping_secsession.js";
+import { ShoppingC, type ShoppingOMachine, type ShoppingWMachine } from "../../gen/shopping/shopping_secsession.js";
 import type { SessionHandlers, SessionRuntime } from "../../interceptors/index.js";
 
 /** The warehouse: offers a lower price each round until the customer accepts, then confirms. */
@@ -26,4 +26,23 @@ export async function customerChangesThenAccepts(runtime: SessionRuntime, change
     if (round === changes) return void (await r.next.accept({}));
     waiting = await r.next.change({ change: "less" });
   }
+}
+
+/** Waits until `list` has an entry (checking every 25 ms, for at most 5 s). */
+export async function untilAny(list: readonly unknown[]): Promise<void> {
+  for (let i = 0; i < 200 && list.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+}
+
+/** The office: sends the Contract, then (with `awaitEnd`) waits for the session's end; what fails lands in `errors`. */
+export function officeSendsContract(errors: unknown[], options: { awaitEnd?: boolean } = {}): SessionHandlers<ShoppingOMachine> {
+  return {
+    request: async ({ next }) => {
+      try {
+        const waiting = await next.contract({ contract: "deliver" });
+        if (options.awaitEnd === true) await waiting.receive();
+      } catch (e: unknown) {
+        errors.push(e);
+      }
+    },
+  };
 }
