@@ -281,53 +281,44 @@ export class SessionRuntime implements Transport {
       return;
     }
     const { party, received } = value;
-    if (this.replicated.has(`${party.descriptor.code}:${party.role}`)) return this.handleReplicated(party, received, respond);
+    const role = `${party.descriptor.code}:${party.role}`;
+    // A replicated role gets a session object for this message only, at the local state the store implies
+    // (docs/scale-out.md); otherwise the message reaches the session object this process holds, or a new one.
+    const replicated = this.replicated.has(role);
     const key = party.key(received.sessionKey);
-    let local = this.sessions.get(key);
     const joined = received.joined;
+    let local = replicated ? undefined : this.sessions.get(key);
     if (local === undefined) {
-      local = new LocalSession(party, received.sessionKey, this, () => this.sessions.delete(key), joined ? undefined : received.edge.id);
-      this.sessions.set(key, local);
+      local = replicated
+        ? new LocalSession(party, received.sessionKey, this, () => undefined, received.edge.id)
+        : new LocalSession(party, received.sessionKey, this, () => this.sessions.delete(key), joined ? undefined : received.edge.id);
+      if (!replicated) this.sessions.set(key, local);
     }
+    const session = local;
     let incoming: IncomingValue;
     try {
-      incoming = local.accept(received, respond);
+      incoming = session.accept(received, respond);
     } catch (e: unknown) {
       respond({ code: grpc.status.INTERNAL, details: e instanceof Error ? e.message : String(e) });
       return;
     }
     if (received.edge.kind === "oneway") respond(null, new PendingReceipt(party, received));
-    if (!joined) {
-      local.deliver(incoming);
+    if (!replicated && !joined) {
+      session.deliver(incoming);
       return;
     }
-    const handler = this.handlers.get(`${party.descriptor.code}:${party.role}`)?.[incoming.kind];
+    const handler = this.handlers.get(role)?.[incoming.kind];
     if (handler === undefined) {
-      local.abandon(`no handler for ${incoming.kind}`);
+      session.abandon(`no handler for ${incoming.kind}`);
       return;
     }
     Promise.resolve()
-      .then(() => handler(incoming))
-      .catch((e: unknown) => local.abandon(e instanceof Error ? e.message : String(e)));
-  }
-
-  /** A message of a replicated role: a session object for this message only, at the local state the store implies. */
-  private handleReplicated(party: Party, received: Received, respond: Responder): void {
-    const local = new LocalSession(party, received.sessionKey, this, () => undefined, received.edge.id);
-    let incoming: IncomingValue;
-    try {
-      incoming = local.accept(received, respond);
-    } catch (e: unknown) {
-      respond({ code: grpc.status.INTERNAL, details: e instanceof Error ? e.message : String(e) });
-      return;
-    }
-    if (received.edge.kind === "oneway") respond(null, new PendingReceipt(party, received));
-    const handler = this.handlers.get(`${party.descriptor.code}:${party.role}`)![incoming.kind]!;
-    Promise.resolve()
-      .then(() => handler(replicaIncoming(incoming)))
+      .then(() => handler(replicated ? replicaIncoming(incoming) : incoming))
       .then(
-        () => local.abandon(`the handler of ${incoming.kind} returned without responding`),
-        (e: unknown) => local.abandon(e instanceof Error ? e.message : String(e)),
+        () => {
+          if (replicated) session.abandon(`the handler of ${incoming.kind} returned without responding`);
+        },
+        (e: unknown) => session.abandon(e instanceof Error ? e.message : String(e)),
       );
   }
 }
