@@ -17,7 +17,7 @@ import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import type { SessionDescriptor } from "../interceptors/descriptor/types.js";
 import { compileFile } from "../plugin/compile.js";
 import type { Diagnostic } from "../plugin/language/diagnostic.js";
-import { UsageError } from "./command.js";
+import { UsageError, type Io } from "./command.js";
 
 /** Our own .proto files (secsession/v1/options.proto), added to the import path when the roots lack them. */
 const OWN_PROTO = join(dirname(fileURLToPath(import.meta.url)), "..", "proto");
@@ -118,4 +118,15 @@ function bufBinary(cwd: string): string {
     }
   }
   return "buf";
+}
+
+/** `compileProtos`, with a failed buf build printed on stderr: undefined then (exit code 1 for the command). */
+export function compileProtosOrReport(files: readonly string[], includes: readonly string[], io: Io): Compiled | undefined {
+  try {
+    return compileProtos(files, includes, io.cwd);
+  } catch (e: unknown) {
+    if (!(e instanceof ProtoBuildError)) throw e;
+    io.err(`${e.message}\n`);
+    return undefined;
+  }
 }

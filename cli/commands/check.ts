@@ -5,7 +5,7 @@
  */
 import { formatDiagnostic } from "../../plugin/language/diagnostic.js";
 import { EXIT, parse, type Command, type Io } from "../command.js";
-import { compileProtos, ProtoBuildError } from "../proto-compile.js";
+import { compileProtosOrReport } from "../proto-compile.js";
 
 export const check: Command = {
   kind: "command",
@@ -33,16 +33,8 @@ Exit codes: 0 no problem, 1 problems found (printed on stderr), 2 usage error
 (missing file, unknown option, buf not found).`,
   async run(args: readonly string[], io: Io): Promise<number> {
     const { values, positionals } = parse(args, { "proto-path": { type: "string", short: "I", multiple: true } }, { min: 1, max: Number.MAX_SAFE_INTEGER, names: "<file.proto>" });
-    let compiled;
-    try {
-      compiled = compileProtos(positionals, values["proto-path"] ?? [], io.cwd);
-    } catch (e: unknown) {
-      if (e instanceof ProtoBuildError) {
-        io.err(`${e.message}\n`);
-        return EXIT.failed;
-      }
-      throw e;
-    }
+    const compiled = compileProtosOrReport(positionals, values["proto-path"] ?? [], io);
+    if (compiled === undefined) return EXIT.failed;
     if (compiled.diagnostics.length > 0) {
       io.err(`${compiled.diagnostics.map(formatDiagnostic).join("\n")}\n${compiled.diagnostics.length} problem${compiled.diagnostics.length === 1 ? "" : "s"} found\n`);
       return EXIT.failed;

@@ -7,7 +7,7 @@ import { resolve } from "node:path";
 import { formatDiagnostic } from "../../plugin/language/diagnostic.js";
 import { GRAPH_FORMATS, renderSession, type GraphFormat } from "../../plugin/graph/render.js";
 import { EXIT, parse, UsageError, type Command, type Io } from "../command.js";
-import { compileProtos, ProtoBuildError } from "../proto-compile.js";
+import { compileProtosOrReport } from "../proto-compile.js";
 
 export const graph: Command = {
   kind: "command",
@@ -47,16 +47,8 @@ Exit codes: 0 drawn, 1 the file has problems (printed on stderr), 2 usage error.
     );
     const format = values.format as GraphFormat;
     if (!GRAPH_FORMATS.includes(format)) throw new UsageError(`unknown --format ${JSON.stringify(values.format)}: use ${GRAPH_FORMATS.join(", ")}`);
-    let compiled;
-    try {
-      compiled = compileProtos(positionals, values["proto-path"] ?? [], io.cwd);
-    } catch (e: unknown) {
-      if (e instanceof ProtoBuildError) {
-        io.err(`${e.message}\n`);
-        return EXIT.failed;
-      }
-      throw e;
-    }
+    const compiled = compileProtosOrReport(positionals, values["proto-path"] ?? [], io);
+    if (compiled === undefined) return EXIT.failed;
     if (compiled.diagnostics.length > 0) {
       io.err(`${compiled.diagnostics.map(formatDiagnostic).join("\n")}\nnot drawn: fix the problems above (secsession check lists them too)\n`);
       return EXIT.failed;
