@@ -12,7 +12,7 @@
  */
 import { createHash } from "node:crypto";
 import type { EvidenceEntry } from "../runtime/evidence.js";
-import type { RoleBinding } from "../wire/encoding.js";
+import { hex as hexOf, type RoleBinding } from "../wire/encoding.js";
 
 /** `prev` of the first record: 64 zeros. */
 export const GENESIS_PREV = "0".repeat(64);
@@ -52,10 +52,6 @@ export function encodeRecord(seq: number, prev: string, e: EvidenceEntry): strin
 
 function binding(b: RoleBinding): { role: string; principal: string } {
   return { role: b.role, principal: b.principal };
-}
-
-function hexOf(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
 }
 
 /** A record that does not have the format; `message` says which field is wrong. */

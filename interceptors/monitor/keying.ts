@@ -13,6 +13,7 @@ import { prekeyPrivate, verifyPrekey, type PeerPublicKeys, type SignedPrekey } f
 import type { MonitorContext } from "./context.js";
 import type { SessionState } from "./state.js";
 import { defences } from "./defences.js";
+import { hex } from "../wire/encoding.js";
 
 /** A key update this message makes, addressed to `to`. */
 export interface NewKeyUpdate {
@@ -153,7 +154,7 @@ const verified = new WeakMap<SignedPrekey, string>();
 function verifiedPrekey(c: CryptoBackend, principal: string, keys: PeerPublicKeys): SignedPrekey | undefined {
   const p = keys.prekey;
   if (p === undefined) return undefined;
-  const owner = `${principal}\u0000${Buffer.from(keys.ed25519).toString("hex")}`;
+  const owner = `${principal}\u0000${hex(keys.ed25519)}`;
   if (verified.get(p) === owner) return p;
   if (!verifyPrekey(c, principal, keys.ed25519, p)) throw new UnknownPeerError(`the prekey ${p.id} of principal ${JSON.stringify(principal)} is not signed by its ed25519 key`);
   verified.set(p, owner);
