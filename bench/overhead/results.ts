@@ -159,7 +159,7 @@ export function evaluateTargets(r: Results): Target[] {
           `${staticEnd !== undefined ? `, ${staticEnd.toFixed(0)} B with static pairwise keys` : ""}, ${perEnd.toFixed(0)} B with the Noise pair channel: ` +
           `${(perEnd - offEnd).toFixed(0)} B are keys and key state. `
         : "") +
-      "A pair channel keeps its root, this side's ratchet key pair, the peer's ratchet key and the direction keys, each a separate buffer of 32 bytes (a typed array and its backing store cost several times that in V8), and the vault records every live key.",
+      "A pair channel keeps its root, this side's ratchet key pair, the peer's ratchet key and the direction keys (MAC and encryption key of a direction share one 64-byte buffer), each typed array costing several times its bytes in V8, and the vault records every live key.",
   });
 
   const cf = r.concurrency.find((c) => c.mode === "full");
