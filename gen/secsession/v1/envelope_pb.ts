@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file secsession/v1/envelope.proto.
  */
 export const file_secsession_v1_envelope: GenFile = /*@__PURE__*/
-  fileDesc("ChxzZWNzZXNzaW9uL3YxL2VudmVsb3BlLnByb3RvEg1zZWNzZXNzaW9uLnYxIusCCghFbnZlbG9wZRIPCgd2ZXJzaW9uGAEgASgNEhIKCnNlc3Npb25faWQYAiABKAwSDAoEZWRnZRgDIAEoDRIMCgRzdGVwGAQgASgEEg8KB3BheWxvYWQYBSABKAwSLAoHaGlzdG9yeRgGIAMoCzIbLnNlY3Nlc3Npb24udjEuSGlzdG9yeUVudHJ5EjAKDGF0dGVzdGF0aW9ucxgHIAMoCzIaLnNlY3Nlc3Npb24udjEuQXR0ZXN0YXRpb24SKgoFc3RhcnQYCCABKAsyGy5zZWNzZXNzaW9uLnYxLlNlc3Npb25TdGFydBItCgtrZXlfdXBkYXRlcxgJIAMoCzIYLnNlY3Nlc3Npb24udjEuS2V5VXBkYXRlEigKCGJpbmRpbmdzGAogAygLMhYuc2Vjc2Vzc2lvbi52MS5CaW5kaW5nEgsKA2FjaxgLIAEoCBIbChNwYXlsb2FkX2tleV92ZXJzaW9uGAwgASgNIn0KCUtleVVwZGF0ZRIMCgRmcm9tGAEgASgJEgoKAnRvGAIgASgJEg8KB3ZlcnNpb24YAyABKA0SDAoEc3RlcBgEIAEoBBIPCgVub2lzZRgFIAEoDEgAEhEKB3JhdGNoZXQYBiABKAxIABILCgN0YWcYByABKAxCBgoEYm9keSJuCgxTZXNzaW9uU3RhcnQSDQoFbm9uY2UYASABKAwSFAoMc2Vzc2lvbl9jb2RlGAIgASgMEg8KB3RpbWVfbXMYAyABKAQSKAoIYmluZGluZ3MYBCADKAsyFi5zZWNzZXNzaW9uLnYxLkJpbmRpbmciKgoHQmluZGluZxIMCgRyb2xlGAEgASgJEhEKCXByaW5jaXBhbBgCIAEoCSJqCgxIaXN0b3J5RW50cnkSDAoEZWRnZRgBIAEoDRIMCgRzdGVwGAIgASgEEhQKDHBheWxvYWRfaGFzaBgDIAEoDBIoCghiaW5kaW5ncxgEIAMoCzIWLnNlY3Nlc3Npb24udjEuQmluZGluZyJbCgtBdHRlc3RhdGlvbhIMCgRyb2xlGAEgASgJEg4KBnRhcmdldBgCIAEoCRIMCgRzdGVwGAMgASgEEgsKA3RhZxgEIAEoDBITCgtrZXlfdmVyc2lvbhgFIAEoDWIGcHJvdG8z");
+  fileDesc("ChxzZWNzZXNzaW9uL3YxL2VudmVsb3BlLnByb3RvEg1zZWNzZXNzaW9uLnYxIpEDCghFbnZlbG9wZRIPCgd2ZXJzaW9uGAEgASgNEhIKCnNlc3Npb25faWQYAiABKAwSDAoEZWRnZRgDIAEoDRIMCgRzdGVwGAQgASgEEg8KB3BheWxvYWQYBSABKAwSLAoHaGlzdG9yeRgGIAMoCzIbLnNlY3Nlc3Npb24udjEuSGlzdG9yeUVudHJ5EjAKDGF0dGVzdGF0aW9ucxgHIAMoCzIaLnNlY3Nlc3Npb24udjEuQXR0ZXN0YXRpb24SKgoFc3RhcnQYCCABKAsyGy5zZWNzZXNzaW9uLnYxLlNlc3Npb25TdGFydBItCgtrZXlfdXBkYXRlcxgJIAMoCzIYLnNlY3Nlc3Npb24udjEuS2V5VXBkYXRlEigKCGJpbmRpbmdzGAogAygLMhYuc2Vjc2Vzc2lvbi52MS5CaW5kaW5nEgsKA2FjaxgLIAEoCBIbChNwYXlsb2FkX2tleV92ZXJzaW9uGAwgASgNEhcKD21hY19rZXlfdmVyc2lvbhgNIAEoDRILCgNtYWMYDyABKAwifQoJS2V5VXBkYXRlEgwKBGZyb20YASABKAkSCgoCdG8YAiABKAkSDwoHdmVyc2lvbhgDIAEoDRIMCgRzdGVwGAQgASgEEg8KBW5vaXNlGAUgASgMSAASEQoHcmF0Y2hldBgGIAEoDEgAEgsKA3RhZxgHIAEoDEIGCgRib2R5Im4KDFNlc3Npb25TdGFydBINCgVub25jZRgBIAEoDBIUCgxzZXNzaW9uX2NvZGUYAiABKAwSDwoHdGltZV9tcxgDIAEoBBIoCghiaW5kaW5ncxgEIAMoCzIWLnNlY3Nlc3Npb24udjEuQmluZGluZyIqCgdCaW5kaW5nEgwKBHJvbGUYASABKAkSEQoJcHJpbmNpcGFsGAIgASgJImoKDEhpc3RvcnlFbnRyeRIMCgRlZGdlGAEgASgNEgwKBHN0ZXAYAiABKAQSFAoMcGF5bG9hZF9oYXNoGAMgASgMEigKCGJpbmRpbmdzGAQgAygLMhYuc2Vjc2Vzc2lvbi52MS5CaW5kaW5nIlsKC0F0dGVzdGF0aW9uEgwKBHJvbGUYASABKAkSDgoGdGFyZ2V0GAIgASgJEgwKBHN0ZXAYAyABKAQSCwoDdGFnGAQgASgMEhMKC2tleV92ZXJzaW9uGAUgASgNYgZwcm90bzM");
 
 /**
  * One session message: a concrete edge of the global graph.
@@ -22,7 +22,8 @@ export const file_secsession_v1_envelope: GenFile = /*@__PURE__*/
  */
 export type Envelope = Message<"secsession.v1.Envelope"> & {
   /**
-   * Wire format version; this file describes version 1.
+   * Wire format version; this file describes version 2 (version 1 had no
+   * envelope MAC).
    *
    * @generated from field: uint32 version = 1;
    */
@@ -65,8 +66,10 @@ export type Envelope = Message<"secsession.v1.Envelope"> & {
   history: HistoryEntry[];
 
   /**
-   * Attestations: those addressed to the receiver (its visibility set, and the
-   * sender's own for this message), then those it carries for later receivers.
+   * Attestations: those addressed to the receiver (its visibility set), then
+   * those the sender makes or carries for later receivers. The sender's own
+   * MAC for this receiver is the envelope MAC (`mac`); a signature of the
+   * sender for this message (authenticity ed25519) is here.
    *
    * @generated from field: repeated secsession.v1.Attestation attestations = 7;
    */
@@ -109,6 +112,24 @@ export type Envelope = Message<"secsession.v1.Envelope"> & {
    * @generated from field: uint32 payload_key_version = 12;
    */
   payloadKeyVersion: number;
+
+  /**
+   * The key version of the pair channel `mac` is made with (0: static keys).
+   *
+   * @generated from field: uint32 mac_key_version = 13;
+   */
+  macKeyVersion: number;
+
+  /**
+   * The envelope MAC: the sender's HMAC-SHA256 over every byte before this
+   * field, bound to the transcript the receiver knows (docs/protocol.md,
+   * "The envelope MAC"). It is the last field of the encoding: nothing may
+   * follow it. Absent on directions without authenticity, and in sessions
+   * without pairwise keys.
+   *
+   * @generated from field: bytes mac = 15;
+   */
+  mac: Uint8Array;
 };
 
 /**
