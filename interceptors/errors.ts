@@ -97,11 +97,25 @@ export function refuse(kind: AlertKind, reason: string, edge = -1, sessionId = "
 /** Trailing metadata key carrying the alert kind of a refusal to the caller. */
 export const ALERT_KIND_METADATA = "secsession-alert-kind";
 
-/** The status a refusal ends a call with: its code, reason, and kind in trailing metadata. */
+/**
+ * Kinds whose reason is not sent to the peer: they are about this runtime
+ * (a fault, a resolver or hook that threw, a store down), and their text may
+ * hold what a caller must not see (a credential in a resolver's exception, a
+ * store address). The alert and the log keep the reason.
+ */
+const LOCAL_KINDS: ReadonlySet<AlertKind> = new Set(["internal", "store-unavailable"]);
+
+/** The reason a peer is told: the refusal's own, or a generic one for kinds about this runtime. */
+export function peerReason(err: SecSessionError): string {
+  if (!LOCAL_KINDS.has(err.kind)) return err.message;
+  return err.kind === "internal" ? "secsession internal: the receiver could not check this message" : "secsession store-unavailable: the receiver's session store is unavailable; retry later";
+}
+
+/** The status a refusal ends a call with: its code, the reason the peer may see, and the kind in trailing metadata. */
 export function refusalStatus(err: SecSessionError): Pick<StatusObject, "code" | "details" | "metadata"> {
   const metadata = new Metadata();
   metadata.set(ALERT_KIND_METADATA, err.kind);
-  return { code: err.code, details: err.message, metadata };
+  return { code: err.code, details: peerReason(err), metadata };
 }
 
 /** Rebuilds the SecSessionError of a refused call (or returns the gRPC error unchanged). */

@@ -13,13 +13,14 @@ import * as grpc from "@grpc/grpc-js";
 import { fromBinary } from "@bufbuild/protobuf";
 import { EnvelopeSchema } from "../../gen/secsession/v1/envelope_pb.js";
 import type { SecurityAlert } from "../errors.js";
-import { fromServiceError, SecSessionError } from "../errors.js";
+import { fromServiceError, refusalStatus, SecSessionError } from "../errors.js";
 import { createClientInterceptor } from "../grpc/client-interceptor.js";
 import { CheckedReceipt, OpenedMessage, PendingReceipt, RefusedResponse, sealedMethod, type PendingSend } from "../grpc/sealed.js";
 import { createServerInterceptor } from "../grpc/server-interceptor.js";
 import { defaultBackend, type CryptoBackend } from "../keys/crypto/index.js";
 import { PREKEYS_KEPT, publicKeysOf, rotatePrekey, type Identity, type KeyResolver, type PeerPublicKeys } from "../keys/identity.js";
 import { withProtection, type Protection } from "../monitor/protection.js";
+import { defences } from "../monitor/defences.js";
 import { Party, type Received } from "../runtime/party.js";
 import { RuntimeCore, type RuntimeMetrics } from "../runtime/runtime-core.js";
 import { createMemoryReplayCache, createMemoryStore } from "../store/memory.js";
@@ -43,6 +44,13 @@ export interface SessionRuntimeOptions {
   readonly replayCache?: ReplayCache;
   /** Clock in milliseconds (tests move it). */
   readonly now?: () => number;
+  /**
+   * How far ahead of this runtime's clock a session start may be, in
+   * milliseconds (the initiator's clock runs ahead). Default 30,000. A start
+   * is accepted from the replay window before this clock to this much after
+   * it, and remembered until the window has passed its own time.
+   */
+  readonly maxClockSkewMs?: number;
   /** Channel credentials for outgoing calls (default: insecure; the envelope carries the protection). */
   readonly credentials?: grpc.ChannelCredentials;
   /** Benchmark only: build attestations but skip verifying them. */
@@ -82,7 +90,10 @@ export class SessionRuntime implements Transport {
   private readonly clients = new Map<string, grpc.Client>();
   private readonly servedServices = new WeakMap<grpc.Server, Set<string>>();
   private readonly clientInterceptorFn = createClientInterceptor();
-  private readonly serverInterceptorFn = createServerInterceptor((path, bytes, peer) => this.dispatch(path, bytes, peer));
+  private readonly serverInterceptorFn = createServerInterceptor(
+    (path, bytes, peer) => this.dispatch(path, bytes, peer),
+    (e, peer) => void this.core.alert(e, "", -1, peer),
+  );
 
   constructor(private readonly options: SessionRuntimeOptions) {
     this.core = new RuntimeCore(
@@ -100,6 +111,10 @@ export class SessionRuntime implements Transport {
       options.evidence,
       options.protection ?? "full",
     );
+    if (options.maxClockSkewMs !== undefined) {
+      if (!Number.isSafeInteger(options.maxClockSkewMs) || options.maxClockSkewMs < 0) throw new RangeError(`secsession: maxClockSkewMs must be a whole number of milliseconds ≥ 0, got ${String(options.maxClockSkewMs)}`);
+      this.core.maxClockSkewMs = options.maxClockSkewMs;
+    }
   }
 
   /** Listens to refused messages: `{ kind, sessionId, edge, peer, reason }`. */
@@ -193,7 +208,7 @@ export class SessionRuntime implements Transport {
     for (const m of svc.methods) {
       const path = `/${svc.typeName}/${m.name}`;
       definition[m.name] = sealedMethod(path, m.localName);
-      impl[m.name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => this.handle(call.request, callback as Responder);
+      impl[m.name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => this.connect(call.request, callback as Responder);
     }
     server.addService(definition as grpc.ServiceDefinition, impl);
   }
@@ -257,8 +272,8 @@ export class SessionRuntime implements Transport {
     return c;
   }
 
-  /** The server interceptor's dispatch: which party receives a message on `path`. */
-  private dispatch(path: string, bytes: Uint8Array, peer: string): Promise<{ party: Party; received: Received }> | undefined {
+  /** The server interceptor's dispatch: which party receives a message on `path`; once opened, it is delivered at once. */
+  private dispatch(path: string, bytes: Uint8Array, peer: string): Promise<OpenedMessage> | undefined {
     const candidates = [...this.parties.values()].filter((p) => p.receivesOn(path));
     if (candidates.length === 0) return undefined;
     let party = candidates[0]!;
@@ -271,16 +286,28 @@ export class SessionRuntime implements Transport {
         // the chosen party refuses it as malformed
       }
     }
-    return party.unwrap(bytes, path, ["oneway", "request"], peer).then((received) => ({ party, received }));
+    return party.unwrap(bytes, path, ["oneway", "request"], peer).then((received) => {
+      const opened = new OpenedMessage(party, received);
+      if (defences.deliverAtCommit) this.deliver(opened);
+      return opened;
+    });
   }
 
-  /** A handler call: an opened message reaches its session. */
-  private handle(value: unknown, respond: Responder): void {
+  /** A handler call: connects the call to the session its opened message was delivered to. */
+  private connect(value: unknown, callback: Responder): void {
     if (!(value instanceof OpenedMessage)) {
-      respond({ code: grpc.status.FAILED_PRECONDITION, details: "secsession: the server interceptor is not installed, so this message was not checked" });
+      callback({ code: grpc.status.FAILED_PRECONDITION, details: "secsession: the server interceptor is not installed, so this message was not checked" });
       return;
     }
-    const { party, received } = value;
+    if (!value.delivered) this.deliver(value); // the defence switched off (tests only): delivered by the handler, as before
+    value.connect(callback);
+  }
+
+  /** An opened message reaches its session, in the same turn as its commit (grpc/server-interceptor.ts). */
+  private deliver(opened: OpenedMessage): void {
+    opened.delivered = true;
+    const { party, received } = opened;
+    const respond = opened.respond;
     const role = `${party.descriptor.code}:${party.role}`;
     // A replicated role gets a session object for this message only, at the local state the store implies
     // (docs/scale-out.md); otherwise the message reaches the session object this process holds, or a new one.
@@ -299,7 +326,9 @@ export class SessionRuntime implements Transport {
     try {
       incoming = session.accept(received, respond);
     } catch (e: unknown) {
-      respond({ code: grpc.status.INTERNAL, details: e instanceof Error ? e.message : String(e) });
+      // The detail is for this runtime's alert, never for the peer.
+      const err = this.core.alert(SecSessionError.from(e), received.sessionKey, received.edge.id, "");
+      respond(refusalStatus(err));
       return;
     }
     if (received.edge.kind === "oneway") respond(null, new PendingReceipt(party, received));

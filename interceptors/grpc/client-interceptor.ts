@@ -12,11 +12,15 @@ import { CheckedReceipt, PendingSend, RefusedResponse, SealedBytes, sealThenPass
 export function createClientInterceptor(): Interceptor {
   return (options, nextCall) => {
     let pending: PendingSend | undefined;
+    let answered = false;
     const call: InterceptingCall = new InterceptingCall(nextCall(options), {
       start(metadata, listener, next) {
         next(metadata, {
           onReceiveMessage(message: unknown, nextMessage: (m: unknown) => void) {
             if (pending === undefined || !(message instanceof SealedBytes)) return nextMessage(message);
+            // A session rpc is unary: only the first answer is checked; grpc-js fails a call that gets more.
+            if (answered) return;
+            answered = true;
             const p = pending;
             const sent = p.sealed!;
             const peer = call.getPeer();

@@ -79,12 +79,38 @@ export class PendingReceipt {
   ) {}
 }
 
-/** An accepted incoming message, as the server interceptor hands it to the handler. */
+/** The grpc-js callback of a unary call: an error status, or the value to send. */
+export type Responder = (error: { code: number; details: string } | null, value?: unknown) => void;
+
+/**
+ * An accepted incoming message, delivered to its session when it was opened
+ * (server-interceptor.ts) and handed to the gRPC handler, which connects the
+ * call to what the session answers: `respond` may run before or after
+ * `connect`.
+ */
 export class OpenedMessage {
+  /** Set once the message reached its session. */
+  delivered = false;
+  private callback: Responder | undefined;
+  private pending: Parameters<Responder> | undefined;
   constructor(
     readonly party: Party,
     readonly received: Received,
   ) {}
+
+  /** The session's answer (response, receipt or error): sent now if the call is connected, else when it is. */
+  readonly respond: Responder = (error, value) => {
+    if (this.callback !== undefined) this.callback(error, value);
+    else this.pending = [error, value];
+  };
+
+  /** Connects the gRPC call (called by the handler). */
+  connect(callback: Responder): void {
+    this.callback = callback;
+    const p = this.pending;
+    this.pending = undefined;
+    if (p !== undefined) callback(...p);
+  }
 }
 
 /** A response that failed its checks in the client interceptor. */

@@ -24,6 +24,8 @@ export interface MonitorContext {
   staticKeys(sid: Uint8Array, peer: string, from: string, to: string): DirectionKeys | undefined;
   /** Milliseconds since the epoch. */
   now(): bigint;
+  /** How far ahead of this clock a session start may be (the initiator's clock runs ahead). */
+  readonly maxClockSkewMs: number;
   /** Benchmark knob: compute but do not verify attestations (never in production). */
   readonly verifyAttestations: boolean;
   /** Benchmark knob (monitor/protection.ts): below "full", the plan is a baseline variant and no transcript is hashed. Unset: "full". */

@@ -15,8 +15,28 @@ export const defences = {
   step: true,
   /** The claimed path is legal in the global graph from the receiver's state. */
   path: true,
-  /** MACs and signatures over the transcript verify. */
+  /** The envelope MAC, and the MACs and signatures over the transcript, verify. */
   attestations: true,
+  /** A bound role is never bound again to another principal (re-binding is not supported). */
+  rebinding: true,
+  /** A speaker is a (role, principal) pair: each principal that the history says spoke must have attested, with its own key. */
+  speakers: true,
+  /** Visibility picks each speaker's latest authenticated message: a later unauthenticated one does not hide it. */
+  latestAuthenticated: true,
+  /** History carried by a message without authenticity is checked against its speakers' attestations. */
+  unvouchedHistory: true,
+  /** Steps are the receiver's own count: a direction without authenticity or replay prevention cannot rewind them. */
+  ownSteps: true,
+  /** Starts are accepted up to the allowed skew ahead (not a whole window), and remembered until the window passed their own time. */
+  startMemory: true,
+  /** A session rpc carries one message per call, opened only once the call's input is complete. */
+  oneMessagePerCall: true,
+  /** An accepted message reaches its session as it is committed, not when (or if) grpc-js runs the handler. */
+  deliverAtCommit: true,
+  /** A stored state older than its session's high-water mark is refused (a rolled-back store). */
+  highWater: true,
+  /** Only extras (attestations, key updates) that belong to a message the role knows of are kept and carried. */
+  extras: true,
   /** Key updates (first contact, ratchet steps) verify and come in order. */
   keyUpdates: true,
   /** Oneof cases, bound principals, `where` and `opens` hold. */

@@ -6,12 +6,12 @@
  * next state; the buffers they retire are zeroed only once that state is
  * committed, and the buffers they created are zeroed if it is not.
  */
-import type { KeyUpdate } from "../../gen/secsession/v1/envelope_pb.js";
+import type { WireKeyUpdate } from "../wire/envelope-codec.js";
 import { acceptUpdate, KeyUpdateError, sendKeys, type DirectionKeys, type PairContext, type PairState } from "../keys/pair-channel.js";
 import { zeroize, type CryptoBackend } from "../keys/crypto/index.js";
 import { prekeyPrivate, verifyPrekey, type PeerPublicKeys, type SignedPrekey } from "../keys/identity.js";
 import type { MonitorContext } from "./context.js";
-import type { SessionState } from "./state.js";
+import { record, type SessionState } from "./state.js";
 import { defences } from "./defences.js";
 import { hex } from "../wire/encoding.js";
 
@@ -38,7 +38,7 @@ export class Keying {
     private readonly ctx: MonitorContext,
     private readonly st: SessionState,
   ) {
-    this.pairs = { ...st.pairs };
+    this.pairs = record(st.pairs);
     for (const [p, pair] of Object.entries(st.pairs)) if (pair.recv) this.recv.set(`${p}@${pair.recv.version}`, pair.recv);
   }
 
@@ -81,7 +81,7 @@ export class Keying {
   }
 
   /** Applies the key updates addressed to this peer, in version order. Throws KeyUpdateError. */
-  applyUpdates(updates: readonly KeyUpdate[]): void {
+  applyUpdates(updates: readonly WireKeyUpdate[]): void {
     if (!this.noise) return;
     const mine = updates.filter((u) => u.to === this.ctx.self.id).sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : a.version - b.version));
     for (const u of mine) {

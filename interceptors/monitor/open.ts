@@ -2,23 +2,26 @@
  * Checks an incoming envelope against the receiving role's state and, only
  * if every check passes, computes the next state. Nothing here mutates: a
  * refused message leaves no trace but the verdict. The checks, in order, are
- * specified in docs/protocol.md ("Receiving a message").
+ * specified in docs/protocol.md ("Receiving a message"): the cheap
+ * structural ones first (no hashing), then the envelope MAC over the bytes,
+ * and only then the transcript and the attestations that need it, so that
+ * refusing a forged envelope costs less than accepting an honest one.
  */
-import { clone } from "@bufbuild/protobuf";
-import { KeyUpdateSchema, type Envelope } from "../../gen/secsession/v1/envelope_pb.js";
 import type { EdgeDescriptor } from "../descriptor/types.js";
 import { constantTimeEqual } from "../keys/crypto/index.js";
-import { refuse, type Verdict } from "../errors.js";
+import { refuse, type AlertKind, type Verdict } from "../errors.js";
 import { hex, type RoleBinding } from "../wire/encoding.js";
-import { attestationInput, sessionIdOf, transcriptStep } from "../wire/transcript.js";
+import { ENVELOPE_VERSION, type WireEnvelope, type WireHistoryEntry } from "../wire/envelope-codec.js";
+import { sessionIdOf, transcriptStep } from "../wire/transcript.js";
 import type { MonitorContext } from "./context.js";
 import { advance, type Segment } from "./advance.js";
+import { checkAttestations, checkEnvelopeMac, keptExtras, type AttestationProblem, type VerifiedSignature } from "./attestations.js";
 import { Keying, UnknownPeerError } from "./keying.js";
 import { KeyUpdateError } from "../keys/pair-channel.js";
 import { openPayload } from "../wire/payload-crypto.js";
 import { defences } from "./defences.js";
 import { UNHASHED } from "./protection.js";
-import { initialState, type SessionState, type SessionStartInfo } from "./state.js";
+import { initialState, record, type SessionState, type SessionStartInfo } from "./state.js";
 
 /** An accepted message: the next state and what the application receives. */
 export interface Opened {
@@ -33,11 +36,20 @@ export interface Opened {
   /** The version of the sender's key for this message (receipts use it). */
   readonly keyVersion: number;
   /** The signatures (empty-target attestations) this check verified. */
-  readonly signatures: ReadonlyArray<{ readonly role: string; readonly step: bigint; readonly tag: Uint8Array }>;
+  readonly signatures: readonly VerifiedSignature[];
+  /** The messages the role learnt, oldest first, ending with this one (as checked: the receiver's own step count). */
+  readonly segment: readonly Segment[];
 }
 
-/** Upper bound on the unseen history one envelope may carry. */
+/** Upper bound on the unseen history one envelope may carry (the session's shape usually bounds it much lower). */
 export const MAX_SEGMENT = 100_000;
+
+/**
+ * The largest step a message may carry: steps count messages, so no
+ * session reaches it; a larger one is malformed (and would overflow the
+ * counters that follow it).
+ */
+export const MAX_STEP = 2n ** 53n - 1n;
 
 /**
  * Value checks that need the decoded payload (oneof case of a response
@@ -50,10 +62,12 @@ export type ValueCheck = (
   plaintext: Uint8Array,
 ) => { readonly kind: "malformed" | "value"; readonly reason: string } | undefined;
 
+type Fail = (k: AlertKind, reason: string) => Verdict<never>;
+
 /** Checks `env`, received on `rpc` as one of `kinds` of message, against `current` (undefined: no state for its session). */
 export function openEnvelope(
   ctx: MonitorContext,
-  env: Envelope,
+  env: WireEnvelope,
   rpc: string,
   kinds: readonly EdgeDescriptor["kind"][],
   current: SessionState | undefined,
@@ -61,7 +75,7 @@ export function openEnvelope(
 ): Verdict<Opened> {
   const sid = env.sessionId;
   const sidHex = hex(sid);
-  if (env.version !== 1) return refuse("malformed", `unsupported envelope version ${env.version}`, env.edge, sidHex);
+  if (env.version !== ENVELOPE_VERSION) return refuse("malformed", `unsupported envelope version ${env.version} (this runtime reads version ${ENVELOPE_VERSION})`, env.edge, sidHex);
   if (sid.length !== 32) return refuse("malformed", `session id must be 32 bytes, got ${sid.length}`, env.edge, sidHex);
   if (env.ack) return refuse("malformed", "a receipt cannot be sent as a message", env.edge, sidHex);
   const edge = ctx.plan.edges[env.edge];
@@ -70,7 +84,6 @@ export function openEnvelope(
     return refuse("unknown-edge", `edge ${edge.id} is a ${edge.kind} of ${edge.rpc}, not a ${kinds.join(" or ")} of ${rpc}`, edge.id, sidHex);
   }
   if (defences.addressing && edge.receiver !== ctx.role) return refuse("not-addressed", `edge ${edge.id} is addressed to ${edge.receiver}, this is ${ctx.role}`, edge.id, sidHex);
-  if (env.history.length > MAX_SEGMENT) return refuse("malformed", `history of ${env.history.length} messages exceeds ${MAX_SEGMENT}`, edge.id, sidHex);
 
   let base = current;
   let joined = false;
@@ -80,85 +93,137 @@ export function openEnvelope(
     base = s.value;
     joined = true;
   }
-  const fail = (k: Parameters<typeof refuse>[0], reason: string) => refuse(k, reason, edge.id, sidHex);
+  const fail: Fail = (k, reason) => refuse(k, reason, edge.id, sidHex);
 
-  // Replay and ordering: the segment must continue exactly where this role's knowledge ends.
-  const replayChecked = edge.security.replayPrevention && defences.step;
-  if (replayChecked && env.step <= base.step) {
-    return fail("replay", `step ${env.step} is not after the last step ${base.step} this role accepted`);
-  }
-  const first = base.step + 1n;
-  if (replayChecked && env.step !== first + BigInt(env.history.length)) {
-    return fail("out-of-order", `step ${env.step} does not follow step ${base.step} with ${env.history.length} unseen messages`);
-  }
-
-  // Walk the claimed path through the global graph.
-  const segment: Segment[] = [];
-  let state = base.state;
-  let h = base.h;
-  const principals: Record<string, string> = { ...base.principals };
-  const hashed = (ctx.protection ?? "full") === "full"; // a benchmark baseline keeps no transcript (monitor/protection.ts)
-  // Byte fields the next state keeps are copied: decoded ones are views into the whole envelope, which they would keep alive.
-  const items = [...env.history.map((x) => ({ edge: x.edge, step: x.step, payloadHash: x.payloadHash.slice(), bindings: x.bindings })), undefined];
-  for (const [i, x] of items.entries()) {
-    const e = x === undefined ? edge : ctx.plan.edges[x.edge];
-    if (e === undefined) return fail("unknown-edge", `history names edge ${x?.edge}, which does not exist`);
-    const step = x === undefined ? env.step : x.step;
-    if (replayChecked && step !== first + BigInt(i)) return fail("out-of-order", `history step ${step} where ${first + BigInt(i)} was due`);
-    if (defences.path && e.from !== state) return fail("out-of-order", `edge ${e.id} (${e.rpc} ${e.kind}) cannot follow global state ${state}`);
-    if (defences.path && x !== undefined && (e.sender === ctx.role || e.receiver === ctx.role)) {
-      return fail("out-of-order", `history claims edge ${e.id}, which involves ${ctx.role} itself`);
-    }
-    const bindings: RoleBinding[] = (x === undefined ? env.bindings : x.bindings).map((b) => ({ role: b.role, principal: b.principal }));
-    const bad = checkBindings(e, bindings);
-    if (bad !== undefined) return fail("value", bad);
-    for (const b of bindings) principals[b.role] = b.principal;
-    if (principals[e.sender] === undefined) return fail("out-of-order", `${e.sender} sent edge ${e.id} before it was bound`);
-    const payloadHash = x !== undefined ? x.payloadHash : hashed ? ctx.crypto.sha256(env.payload) : UNHASHED;
-    if (payloadHash.length !== 32) return fail("malformed", `payload hash of step ${step} must be 32 bytes`);
-    if (hashed) h = transcriptStep(ctx.crypto, h, { edge: e.id, step, payloadHash, bindings });
-    segment.push({ edge: e, item: { edge: e.id, step, payloadHash, bindings, h } });
-    state = e.to;
-  }
+  const walked = walk(ctx, env, edge, base, fail);
+  if (!walked.ok) return walked;
+  const { principals } = walked.value;
   if (defences.addressing && principals[ctx.role] !== ctx.self.id) {
     return fail("not-addressed", `role ${ctx.role} is bound to ${JSON.stringify(principals[ctx.role] ?? "")}, not to this peer ${JSON.stringify(ctx.self.id)}`);
   }
 
   const keying = new Keying(ctx, { ...base, principals });
-  const result = finish(ctx, env, sid, segment, principals, base, keying, checkValues, fail, edge, joined);
+  let result: Verdict<Opened>;
+  try {
+    result = finish(ctx, env, walked.value, base, keying, checkValues, fail, edge, joined);
+  } catch (e: unknown) {
+    keying.abandon();
+    throw e;
+  }
   if (!result.ok) keying.abandon();
   return result;
 }
 
+/** A message of the segment after the structural walk: its edge, the receiver's own step count, and its sender's principal. */
+interface Walked {
+  readonly items: ReadonlyArray<{ readonly edge: EdgeDescriptor; readonly step: bigint; readonly payloadHash: Uint8Array | undefined; readonly bindings: readonly RoleBinding[]; readonly principal: string }>;
+  readonly principals: Record<string, string>;
+}
+
+/**
+ * The structural checks of the segment, without hashing anything: steps
+ * continue exactly where this role's knowledge ends, the path is legal in
+ * the global graph from the role's state, and each message binds exactly
+ * its edge's roles, never re-binding one. Steps are the receiver's own
+ * count: on a direction with neither authenticity nor replay prevention the
+ * envelope's step fields are not checked, and not used either (a replay
+ * there cannot rewind the receiver).
+ */
+function walk(ctx: MonitorContext, env: WireEnvelope, edge: EdgeDescriptor, base: SessionState, fail: Fail): Verdict<Walked> {
+  const checkSteps = defences.step && (edge.security.replayPrevention || edge.security.authenticity !== "none");
+  if (env.step > MAX_STEP) return fail("malformed", `step ${env.step} exceeds ${MAX_STEP}`);
+  if (checkSteps && env.step <= base.step) return fail("replay", `step ${env.step} is not after the last step ${base.step} this role accepted`);
+  const first = base.step + 1n;
+  if (checkSteps && env.step !== first + BigInt(env.history.length)) {
+    return fail("out-of-order", `step ${env.step} does not follow step ${base.step} with ${env.history.length} unseen messages`);
+  }
+  // The session's shape bounds the history (before anything of it is walked).
+  const bound = Math.min(MAX_SEGMENT, ctx.plan.maxSegment(ctx.role, base.state));
+  if (defences.path && env.history.length > bound) {
+    return fail("out-of-order", `the envelope carries ${env.history.length} unseen messages; from global state ${base.state} at most ${bound} can come before a message to ${ctx.role}`);
+  }
+  const items: Array<Walked["items"][number]> = [];
+  let state = base.state;
+  const principals = record(base.principals);
+  const n = env.history.length;
+  for (let i = 0; i <= n; i++) {
+    const x: WireHistoryEntry | undefined = i < n ? env.history[i] : undefined;
+    const e = x === undefined ? edge : ctx.plan.edges[x.edge];
+    if (e === undefined) return fail("unknown-edge", `history names edge ${x?.edge}, which does not exist`);
+    const claimed = x === undefined ? env.step : x.step;
+    if (claimed > MAX_STEP) return fail("malformed", `history step ${claimed} exceeds ${MAX_STEP}`);
+    const own = defences.ownSteps ? first + BigInt(i) : claimed;
+    if (checkSteps && claimed !== own) return fail("out-of-order", `history step ${claimed} where ${own} was due`);
+    if (defences.path && e.from !== state) return fail("out-of-order", `edge ${e.id} (${e.rpc} ${e.kind}) cannot follow global state ${state}`);
+    if (defences.path && x !== undefined && (e.sender === ctx.role || e.receiver === ctx.role)) {
+      return fail("out-of-order", `history claims edge ${e.id}, which involves ${ctx.role} itself`);
+    }
+    if (x !== undefined && x.payloadHash.length !== 32) return fail("malformed", `payload hash of step ${own} must be 32 bytes`);
+    const bindings: RoleBinding[] = (x === undefined ? env.bindings : x.bindings).map((b) => ({ role: b.role, principal: b.principal }));
+    const bad = checkBindings(e, bindings);
+    if (bad !== undefined) return fail("value", bad);
+    const principal = principals[e.sender];
+    if (principal === undefined) return fail("out-of-order", `${e.sender} sent edge ${e.id} before it was bound`);
+    for (const b of bindings) {
+      const prev = principals[b.role];
+      if (defences.rebinding && prev !== undefined && prev !== b.principal) {
+        return fail("value", `edge ${e.id} binds role ${b.role} to ${JSON.stringify(b.principal)}, but it is bound to ${JSON.stringify(prev)}: a role is bound once per session`);
+      }
+      principals[b.role] = b.principal;
+    }
+    items.push({ edge: e, step: own, payloadHash: x?.payloadHash, bindings, principal });
+    state = e.to;
+  }
+  return { ok: true, value: { items, principals } };
+}
+
 function finish(
   ctx: MonitorContext,
-  env: Envelope,
-  sid: Uint8Array,
-  segment: readonly Segment[],
-  principals: Record<string, string>,
+  env: WireEnvelope,
+  walked: Walked,
   base: SessionState,
   keying: Keying,
   checkValues: ValueCheck,
-  fail: (k: Parameters<typeof refuse>[0], reason: string) => Verdict<never>,
+  fail: Fail,
   edge: EdgeDescriptor,
   joined: boolean,
 ): Verdict<Opened> {
+  const { principals } = walked;
+  const sid = base.sessionId;
+  const sessionPrincipals = new Set(Object.values(principals));
   try {
-    keying.applyUpdates(env.keyUpdates.map((u) => clone(KeyUpdateSchema, u)));
+    keying.applyUpdates(env.keyUpdates.filter((u) => sessionPrincipals.has(u.from)));
   } catch (e: unknown) {
     if (e instanceof KeyUpdateError) return fail("bad-key-update", e.message);
     if (e instanceof UnknownPeerError) return fail("unknown-peer", e.message);
     throw e;
   }
-  const verified: Array<{ role: string; step: bigint; tag: Uint8Array }> = [];
-  const att = defences.attestations ? checkAttestations(ctx, env, sid, segment, principals, keying, verified) : undefined;
-  if (att !== undefined) return att.kind === "unknown-peer" ? fail("unknown-peer", att.reason) : fail("bad-attestation", att.reason);
+  const current = walked.items[walked.items.length - 1]!;
+  const problem = (p: AttestationProblem | undefined) => (p === undefined ? undefined : fail(p.kind, p.reason));
+  // The envelope MAC first: it costs one HMAC over the bytes, and forged bytes stop here.
+  const macProblem = problem(checkEnvelopeMac(ctx, env, edge, current.principal, current.step, base, keying));
+  if (macProblem !== undefined) return macProblem;
+
+  // The transcript: a benchmark baseline keeps none (monitor/protection.ts).
+  const hashed = (ctx.protection ?? "full") === "full";
+  const segment: Segment[] = [];
+  let h = base.h;
+  for (const x of walked.items) {
+    const payloadHash = x.payloadHash !== undefined ? x.payloadHash.slice() : hashed ? ctx.crypto.sha256(env.payload) : UNHASHED;
+    if (hashed) h = transcriptStep(ctx.crypto, h, { edge: x.edge.id, step: x.step, payloadHash, bindings: x.bindings });
+    segment.push({ edge: x.edge, item: { edge: x.edge.id, step: x.step, payloadHash, bindings: x.bindings, h }, principal: x.principal });
+  }
+
+  const verified: VerifiedSignature[] = [];
+  if (defences.attestations) {
+    const p = problem(checkAttestations(ctx, env, sid, segment, keying, verified));
+    if (p !== undefined) return p;
+  }
 
   let plaintext = env.payload;
-  const sender = principals[edge.sender]!;
   if (edge.security.privacy !== "none" && (defences.privacy || env.payloadKeyVersion !== 0)) {
-    const keys = keying.recvKeys(sender, env.payloadKeyVersion);
-    const header = { sid, edge: edge.id, step: env.step, sender: edge.sender, receiver: edge.receiver, keyVersion: env.payloadKeyVersion };
+    const keys = keying.recvKeys(current.principal, env.payloadKeyVersion);
+    const header = { sid, edge: edge.id, step: current.step, sender: edge.sender, receiver: edge.receiver, keyVersion: env.payloadKeyVersion };
     const opened = keys === undefined ? undefined : openPayload(ctx.crypto, edge.security.privacy, keys.enc, header, env.payload);
     if (opened === undefined) return fail("bad-attestation", `the payload of edge ${edge.id} does not decrypt with ${edge.sender}'s key version ${env.payloadKeyVersion}`);
     plaintext = opened;
@@ -171,15 +236,21 @@ function finish(
   const valueProblem = checked?.kind === "malformed" || defences.values ? checked : undefined;
   if (valueProblem !== undefined) return fail(valueProblem.kind, valueProblem.reason);
 
-  const own = env.attestations.find((a) => a.role === edge.sender && a.step === env.step && a.target === ctx.role);
-  // Carried key updates are copies (advance copies carried tags): decoded fields are views into the whole envelope.
-  const carryUpdates = env.keyUpdates.map((u) => ({ ...u, body: { case: u.body.case, value: u.body.value?.slice() as Uint8Array | undefined }, tag: u.tag.slice() }));
-  const next = advance(ctx, { ...base, pairs: keying.result() }, segment, principals, plaintext, env.attestations, carryUpdates);
-  return { ok: true, value: { state: next, edge, payload: plaintext, joined, keying, keyVersion: own?.keyVersion ?? 0, signatures: verified } };
+  const kept = defences.extras ? keptExtras(ctx, env, base, segment, principals) : everyExtra(env);
+  const next = advance(ctx, { ...base, pairs: keying.result() }, segment, principals, plaintext, kept);
+  return { ok: true, value: { state: next, edge, payload: plaintext, joined, keying, keyVersion: env.macKeyVersion, signatures: verified, segment } };
+}
+
+/** The defence switched off (tests only): every extra of the envelope is kept, as before it existed. */
+function everyExtra(env: WireEnvelope): ReturnType<typeof keptExtras> {
+  return {
+    attestations: env.attestations.map((a) => ({ role: a.role, target: a.target, step: a.step, tag: a.tag.slice(), keyVersion: a.keyVersion })),
+    updates: env.keyUpdates.flatMap((u) => (u.body.case === undefined ? [] : [{ from: u.from, to: u.to, version: u.version, step: u.step, body: { case: u.body.case, value: u.body.value.slice() }, tag: u.tag.slice() }])),
+  };
 }
 
 /** The state of a role that joins a session with this envelope (checks the start). */
-function joinState(ctx: MonitorContext, env: Envelope, sidHex: string): Verdict<SessionState> {
+function joinState(ctx: MonitorContext, env: WireEnvelope, sidHex: string): Verdict<SessionState> {
   const start = env.start;
   if (start === undefined) return refuse("unknown-session", "no session with this id, and the envelope carries no session start", env.edge, sidHex);
   if (defences.sessionCode && !constantTimeEqual(start.sessionCode, ctx.plan.code)) {
@@ -197,10 +268,12 @@ function joinState(ctx: MonitorContext, env: Envelope, sidHex: string): Verdict<
   const info: SessionStartInfo = { nonce: start.nonce.slice(), code, timeMs: start.timeMs, bindings };
   const sid = sessionIdOf(ctx.crypto, info);
   if (!constantTimeEqual(sid, env.sessionId)) return refuse("bad-start", "the session id is not the hash of the session start", env.edge, sidHex);
-  const skew = ctx.now() - start.timeMs;
+  // A start is accepted from `window` ago up to `maxSkew` ahead of this clock; the replay cache keeps it until the window passed its own time.
+  const now = ctx.now();
   const window = BigInt(ctx.plan.descriptor.replayWindowMs);
-  if (defences.startWindow && (skew > window || -skew > window)) {
-    return refuse("stale-start", `the session started ${skew} ms from now, outside the ${window} ms window`, env.edge, sidHex);
+  const ahead = BigInt(defences.startMemory ? ctx.maxClockSkewMs : ctx.plan.descriptor.replayWindowMs);
+  if (defences.startWindow && (start.timeMs < now - window || start.timeMs > now + ahead)) {
+    return refuse("stale-start", `the session started ${now - start.timeMs} ms before this clock; starts are accepted from ${window} ms before to ${ahead} ms after it`, env.edge, sidHex);
   }
   return { ok: true, value: initialState(ctx.crypto, sid, ctx.role, info, ctx.plan.descriptor.initial) };
 }
@@ -210,63 +283,6 @@ function checkBindings(e: EdgeDescriptor, bindings: readonly RoleBinding[]): str
   const got = bindings.map((b) => b.role).sort().join(",");
   if (want !== got) return `edge ${e.id} binds [${want}] but the message binds [${got}]`;
   if (bindings.some((b) => b.principal === "")) return `edge ${e.id} binds a role to an empty principal`;
-  return undefined;
-}
-
-/**
- * The attestations the receiver requires: the sender's for this message, and
- * with history on, the latest of each other role that sent in the segment
- * (visibility) or every one (full).
- */
-function checkAttestations(
-  ctx: MonitorContext,
-  env: Envelope,
-  sid: Uint8Array,
-  segment: readonly Segment[],
-  principals: Readonly<Record<string, string>>,
-  keying: Keying,
-  verified: Array<{ role: string; step: bigint; tag: Uint8Array }>,
-): { kind: "unknown-peer" | "bad-attestation"; reason: string } | undefined {
-  const current = segment[segment.length - 1]!;
-  const mode = current.edge.security.history;
-  const required: Segment[] = [];
-  if (mode === "full") required.push(...segment);
-  else if (mode === "visibility") {
-    const latest = new Map<string, Segment>();
-    for (const s of segment) latest.set(s.edge.sender, s);
-    required.push(...latest.values());
-  } else required.push(current);
-  for (const s of required) {
-    if (s.edge.security.authenticity === "none") continue;
-    const role = s.edge.sender;
-    const principal = principals[role]!;
-    const step = s.item.step;
-    const mac = env.attestations.find((a) => a.role === role && a.step === step && a.target === ctx.role);
-    if (mac !== undefined && s.edge.security.authenticity === "hmac-sha256") {
-      const input = attestationInput(sid, role, ctx.role, step, s.item.h);
-      let keys;
-      try {
-        keys = keying.recvKeys(principal, mac.keyVersion);
-      } catch (e: unknown) {
-        if (e instanceof UnknownPeerError) return { kind: "unknown-peer", reason: e.message };
-        throw e;
-      }
-      if (keys === undefined) return { kind: "bad-attestation", reason: `no key of version ${mac.keyVersion} from ${role} (${principal})` };
-      if (ctx.verifyAttestations && !constantTimeEqual(ctx.crypto.hmacSha256(keys.mac, input), mac.tag)) {
-        return { kind: "bad-attestation", reason: `the MAC of ${role} for step ${step} does not verify` };
-      }
-      continue;
-    }
-    // A signature: the technique of Ed25519 edges, and the fallback of MAC edges whose sender could not address this role yet.
-    const sig = env.attestations.find((a) => a.role === role && a.step === step && a.target === "");
-    if (sig === undefined) return { kind: "bad-attestation", reason: `missing attestation of ${role} for step ${step}` };
-    const keys = ctx.peerKeys(principal);
-    if (keys === undefined) return { kind: "unknown-peer", reason: `no public key for principal ${JSON.stringify(principal)} of role ${role}` };
-    const signed = attestationInput(sid, role, "", step, s.item.h);
-    if (ctx.verifyAttestations && !ctx.crypto.ed25519Verify(keys.ed25519, signed, sig.tag)) {
-      return { kind: "bad-attestation", reason: `the signature of ${role} for step ${step} does not verify` };
-    }
-    if (ctx.verifyAttestations) verified.push({ role, step, tag: sig.tag });
-  }
+  if (bindings.some((b) => b.role === e.sender)) return `edge ${e.id} binds its own sender ${e.sender}`;
   return undefined;
 }

@@ -19,10 +19,18 @@ export interface SessionPlan {
   edgesFor(rpc: string, kind: "oneway" | "request" | "response"): readonly EdgeDescriptor[];
   /**
    * For each edge: the roles other than its receiver that may need its
-   * sender's attestation later (they receive a message before acting, and,
-   * with visibility, before the sender sends again).
+   * sender's attestation later: they receive a message before acting whose
+   * check asks for it (docs/protocol.md, "Attestations").
    */
   readonly attestFor: readonly (readonly string[])[];
+  /**
+   * The most history items an envelope to `role` may carry when the role
+   * stands at global state `state` (Infinity when a loop without the role
+   * can run in between): a longer history is refused before it is walked.
+   */
+  maxSegment(role: string, state: number): number;
+  /** True when the session has pairwise keys (key establishment static or noise): authenticated envelopes carry a MAC. */
+  readonly pairwise: boolean;
   /** `rpc|direction` of every message whose payload a later `where`/`opens` compares with. */
   readonly referenced: ReadonlySet<string>;
   /** Roles bound at the start (not dynamic). */
@@ -63,16 +71,20 @@ export function planOf(d: SessionDescriptor): SessionPlan {
     if (e.opens !== null) referenced.add(`${e.opens.rpc}|${e.opens.direction}`);
   }
   const finished = new Map(d.roles.map((r) => [r.name, finishedStates(d, r.name)]));
+  const out = outgoing(d);
+  const segments = new Map(d.roles.map((r) => [r.name, segmentBounds(d, out, r.name)]));
   const plan: SessionPlan = {
     descriptor: d,
     code: unhex(d.code),
     roles: d.roles.map((r) => r.name),
     edges: d.edges,
     edgesFor: (rpc, kind) => byRpc.get(`${rpc}|${kind}`) ?? [],
-    attestFor: d.edges.map((e) => attestTargets(d, e)),
+    attestFor: d.edges.map((e) => attestTargets(d, out, e)),
     referenced,
     staticRoles: d.roles.filter((r) => !r.dynamic).map((r) => r.name),
     finishedFor: (role) => finished.get(role)!,
+    maxSegment: (role, state) => segments.get(role)?.[state] ?? Infinity,
+    pairwise: d.security.keyEstablishment !== "none",
   };
   plans.set(d, plan);
   return plan;
@@ -95,36 +107,91 @@ function finishedStates(d: SessionDescriptor, role: string): Set<number> {
   return new Set(d.states.map((s) => s.id).filter((s) => !active.has(s)));
 }
 
-function attestTargets(d: SessionDescriptor, e: EdgeDescriptor): string[] {
+/**
+ * For each global state, the longest run of messages that involve neither as
+ * sender nor as receiver `role` and can start there (the history an envelope
+ * to `role` carries when `role` last acted at that state); Infinity when such
+ * a run can loop.
+ */
+function segmentBounds(d: SessionDescriptor, out: Outgoing, role: string): number[] {
+  const bound = new Array<number>(d.states.length).fill(-1);
+  const onStack = new Set<number>();
+  const longest = (s: number): number => {
+    if (bound[s]! >= 0) return bound[s]!;
+    if (onStack.has(s)) return Infinity;
+    onStack.add(s);
+    let best = 0;
+    for (const e of out[s] ?? []) {
+      if (e.sender === role || e.receiver === role) continue;
+      best = Math.max(best, 1 + longest(e.to));
+    }
+    onStack.delete(s);
+    bound[s] = best;
+    return best;
+  };
+  for (const s of d.states) longest(s.id);
+  return bound;
+}
+
+type Outgoing = ReadonlyArray<readonly EdgeDescriptor[] | undefined>;
+
+/** The edges leaving each global state. */
+function outgoing(d: SessionDescriptor): Outgoing {
+  const out: EdgeDescriptor[][] = [];
+  for (const e of d.edges) (out[e.from] ??= []).push(e);
+  return out;
+}
+
+/**
+ * The roles that need `e`'s attestation of its sender (besides its
+ * receiver, which checks the envelope MAC or the signature). A role `t`
+ * needs it when, from `e.to`, a message reaches `t` before `t` acts whose
+ * check asks for the latest authenticated message of `e`'s sender:
+ *
+ * - history `full`: every authenticated message of the segment;
+ * - history `visibility`: the latest authenticated message of each sender, so
+ *   `e` is superseded by a later authenticated message of its sender (never by
+ *   an unauthenticated one: it attests nothing);
+ * - history `none` on an authenticated message: none (its sender's MAC covers
+ *   the transcript it carries); on a message without authenticity: as
+ *   `visibility`, since nothing else vouches for the history it carries.
+ *
+ * The receiver's check (monitor/attestations.ts `requiredItems`) asks for
+ * exactly these.
+ */
+function attestTargets(d: SessionDescriptor, out: Outgoing, e: EdgeDescriptor): string[] {
   if (e.security.authenticity === "none") return [];
-  // With full history anywhere, a receiver may ask for every attestation, not only the latest.
-  const full = d.edges.some((x) => x.security.history === "full");
-  const out: string[] = [];
+  const targets: string[] = [];
   for (const t of d.roles.map((r) => r.name)) {
     if (t === e.sender || t === e.receiver) continue;
-    const seen = new Set<number>([e.to]);
-    const stack = [e.to];
+    // Search (state, superseded) pairs: superseded once a later authenticated message of e's sender passed.
+    const seen = new Set<string>([`${e.to}|0`]);
+    const stack: Array<[number, boolean]> = [[e.to, false]];
     let needed = false;
     while (stack.length > 0 && !needed) {
-      const s = stack.pop()!;
-      for (const x of d.edges) {
-        if (x.from !== s) continue;
-        // A newer message of the sender carries a newer attestation: this one is superseded,
-        // even for a target that receives that newer message.
-        if (!full && x.sender === e.sender) continue;
+      const [s, superseded] = stack.pop()!;
+      for (const x of out[s] ?? []) {
+        const after = superseded || (x.sender === e.sender && x.security.authenticity !== "none");
         if (x.receiver === t) {
-          // t checks history on this message unless its direction has history off.
-          if (x.security.history !== "none") needed = true;
-          continue;
+          if (asksFor(x, after)) needed = true;
+          continue; // t acts here
         }
-        if (x.sender === t) continue; // t acts without this attestation: it never needs it
-        if (!seen.has(x.to)) {
-          seen.add(x.to);
-          stack.push(x.to);
+        if (x.sender === t) continue; // t acts without it
+        const key = `${x.to}|${after ? 1 : 0}`;
+        if (!seen.has(key)) {
+          seen.add(key);
+          stack.push([x.to, after]);
         }
       }
     }
-    if (needed) out.push(t);
+    if (needed) targets.push(t);
   }
-  return out;
+  return targets;
+}
+
+/** Whether the receiver of `x` asks for an earlier attestation of a sender (`superseded`: the sender sent a later authenticated message, `x` included). */
+function asksFor(x: EdgeDescriptor, superseded: boolean): boolean {
+  if (x.security.history === "full") return true;
+  if (superseded) return false;
+  return x.security.history === "visibility" || x.security.authenticity === "none";
 }

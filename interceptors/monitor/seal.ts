@@ -8,18 +8,22 @@ import { EnvelopeSchema, type Envelope } from "../../gen/secsession/v1/envelope_
 import type { EdgeDescriptor } from "../descriptor/types.js";
 import { SecSessionError } from "../errors.js";
 import type { RoleBinding } from "../wire/encoding.js";
-import { attestationInput, receiptInput, transcriptStep } from "../wire/transcript.js";
+import { attestationInput, envelopeMacInput, receiptInput, transcriptStep } from "../wire/transcript.js";
+import { ENVELOPE_VERSION, encodeEnvelope } from "../wire/envelope-codec.js";
 import { advance, type AttestationLike } from "./advance.js";
 import { Keying } from "./keying.js";
 import { defences } from "./defences.js";
 import { sealPayload } from "../wire/payload-crypto.js";
 import type { MonitorContext } from "./context.js";
-import { lastActed, type SessionState } from "./state.js";
+import { lastActed, record, transcriptAt, type SessionState } from "./state.js";
 import { UNHASHED } from "./protection.js";
 
 /** An envelope ready to send, and the state to commit when it passes to the transport. */
 export interface Sealed {
+  /** The envelope as sent, without its MAC (tests and tools read it). */
   readonly envelope: Envelope;
+  /** The bytes to send: the envelope with its MAC. */
+  readonly bytes: Uint8Array;
   readonly state: SessionState;
   /** Key changes to retire at commit (or abandon). */
   readonly keying: Keying;
@@ -39,8 +43,12 @@ export function sealMessage(
   if (bindings.map((b) => b.role).sort().join(",") !== want || bindings.some((b) => b.principal === "")) {
     throw misuse(`edge ${edge.id} must bind exactly [${want}] to non-empty principals`);
   }
-  const principals: Record<string, string> = { ...st.principals };
-  for (const b of bindings) principals[b.role] = b.principal;
+  const principals = record(st.principals);
+  for (const b of bindings) {
+    const prev = principals[b.role];
+    if (prev !== undefined && prev !== b.principal) throw misuse(`role ${b.role} is bound to ${JSON.stringify(prev)} already: a role is bound once per session`);
+    principals[b.role] = b.principal;
+  }
   const receiver = edge.receiver;
   if (principals[receiver] === undefined) throw misuse(`role ${receiver} is not bound yet`);
 
@@ -65,39 +73,44 @@ function sealWith(
   keying: Keying,
 ): Sealed {
   const receiver = edge.receiver;
+  const toReceiver = principals[receiver]!;
   // Privacy first at the sender (the receiver checks MACs over the ciphertext, then decrypts).
   let payload = plaintext;
   let payloadKeyVersion = 0;
   if (edge.security.privacy !== "none") {
-    const keys = keying.sendKeys(principals[receiver]!);
+    const keys = keying.sendKeys(toReceiver);
     payloadKeyVersion = keys.version;
     const header = { sid: st.sessionId, edge: edge.id, step, sender: ctx.role, receiver, keyVersion: keys.version };
     payload = sealPayload(ctx.crypto, edge.security.privacy, keys.enc, header, plaintext);
   }
+  // The envelope MAC's key, made now: a first contact or a ratchet step rides in this envelope.
+  const macKeys = edge.security.authenticity !== "none" && ctx.plan.pairwise ? keying.sendKeys(toReceiver) : undefined;
   // A benchmark baseline (monitor/protection.ts) keeps no transcript: nothing would check it.
   const hashed = (ctx.protection ?? "full") === "full";
   const payloadHash = hashed ? ctx.crypto.sha256(payload) : UNHASHED;
   const h = hashed ? transcriptStep(ctx.crypto, st.h, { edge: edge.id, step, payloadHash, bindings }) : st.h;
   const since = lastActed(st, receiver);
   const unseen = st.history.filter((x) => x.step > since);
-  if (since >= 0n && unseen.length > 0 && unseen[0]!.step !== since + 1n) {
+  const base = transcriptAt(ctx.crypto, st, since);
+  if (base === undefined || (since >= 0n && unseen.length > 0 && unseen[0]!.step !== since + 1n)) {
     throw new Error(`secsession: internal error: history since step ${since} was pruned`);
   }
 
+  // Attestations for the roles that will need this one later (the receiver checks the envelope MAC, or the signature).
   const own: AttestationLike[] = [];
-  const attest = (target: string): void => {
-    const p = target === "" ? undefined : principals[target];
-    if (edge.security.authenticity === "hmac-sha256" && p !== undefined) {
-      const keys = keying.sendKeys(p);
-      own.push({ role: ctx.role, target, step, keyVersion: keys.version, tag: ctx.crypto.hmacSha256(keys.mac, attestationInput(st.sessionId, ctx.role, target, step, h)) });
-    } else if (!own.some((a) => a.target === "")) {
-      // Ed25519 edges sign once for everyone; MAC edges sign for roles not bound yet.
-      own.push({ role: ctx.role, target: "", step, keyVersion: 0, tag: ctx.crypto.ed25519Sign(ctx.self.ed25519.privateKey, attestationInput(st.sessionId, ctx.role, "", step, h)) });
-    }
+  const sign = (): void => {
+    if (own.some((a) => a.target === "")) return;
+    own.push({ role: ctx.role, target: "", step, keyVersion: 0, tag: ctx.crypto.ed25519Sign(ctx.self.ed25519.privateKey, attestationInput(st.sessionId, ctx.role, "", step, h)) });
   };
+  if (edge.security.authenticity === "ed25519") sign(); // one signature for everyone, the receiver included
   if (edge.security.authenticity !== "none") {
-    attest(receiver);
-    for (const t of ctx.plan.attestFor[edge.id]!) attest(t);
+    for (const target of ctx.plan.attestFor[edge.id]!) {
+      const p = principals[target];
+      if (edge.security.authenticity === "hmac-sha256" && p !== undefined) {
+        const keys = keying.sendKeys(p);
+        own.push({ role: ctx.role, target, step, keyVersion: keys.version, tag: ctx.crypto.hmacSha256(keys.mac, attestationInput(st.sessionId, ctx.role, target, step, h)) });
+      } else sign(); // Ed25519 edges, and MAC edges toward roles not bound yet
+    }
   }
   const carried = Object.values(st.carried);
   const updates = [
@@ -105,7 +118,7 @@ function sealWith(
     ...Object.values(st.carriedUpdates).map((u) => ({ ...u, body: { case: u.body.case, value: u.body.value } as { case: "noise" | "ratchet"; value: Uint8Array } })),
   ];
   const envelope = create(EnvelopeSchema, {
-    version: 1,
+    version: ENVELOPE_VERSION,
     sessionId: st.sessionId,
     edge: edge.id,
     step,
@@ -115,13 +128,15 @@ function sealWith(
     attestations: [...own, ...carried].map((a) => ({ role: a.role, target: a.target, step: a.step, tag: a.tag, keyVersion: a.keyVersion })),
     keyUpdates: updates,
     bindings: [...bindings],
+    macKeyVersion: macKeys?.version ?? 0,
     ...(since < 0n
       ? { start: { nonce: st.start.nonce, sessionCode: st.start.code, timeMs: st.start.timeMs, bindings: [...st.start.bindings] } }
       : {}),
   });
+  const bytes = encodeEnvelope(envelope, macKeys === undefined ? undefined : (body) => ctx.crypto.hmacSha256(macKeys.mac, ...envelopeMacInput(st.sessionId, ctx.role, receiver, base, body)));
   const item = { edge: edge.id, step, payloadHash, bindings, h };
-  const next = advance(ctx, { ...st, carried: {}, carriedUpdates: {}, pairs: keying.result() }, [{ edge, item }], principals, plaintext, []);
-  return { envelope, state: next, keying };
+  const next = advance(ctx, { ...st, carried: {}, carriedUpdates: {}, pairs: keying.result() }, [{ edge, item, principal: ctx.self.id }], principals, plaintext);
+  return { envelope, bytes, state: next, keying };
 }
 
 /**
@@ -142,7 +157,7 @@ export function sealReceipt(ctx: MonitorContext, accepted: SessionState, edge: E
     target = "";
   }
   return create(EnvelopeSchema, {
-    version: 1,
+    version: ENVELOPE_VERSION,
     sessionId: accepted.sessionId,
     edge: edge.id,
     step: accepted.step,

@@ -78,10 +78,39 @@ export interface SessionState {
   readonly version: number;
 }
 
+/**
+ * A record keyed by role or principal names, which may be any string: it has
+ * no prototype, so a role or principal named `constructor`, `toString` or
+ * `__proto__` is a key like any other (a plain object would answer for them,
+ * or change its prototype). Every record of a state keyed by role or
+ * principal is one of these.
+ */
+export function record<T>(from?: Readonly<Record<string, T>>): Record<string, T> {
+  const r = Object.create(null) as Record<string, T>;
+  if (from !== undefined) for (const k of Object.keys(from)) r[k] = from[k]!;
+  return r;
+}
+
 /** The step a role last acted at (-1n if never). */
 export function lastActed(s: SessionState, role: string): bigint {
   const v = s.lastActed[role];
   return v === undefined ? -1n : BigInt(v);
+}
+
+/**
+ * The transcript hash after step `step` as `s` knows it: h₀ for a step
+ * before the first message (a role that never acted), undefined when the
+ * history no longer holds it.
+ */
+export function transcriptAt(c: CryptoBackend, s: SessionState, step: bigint): Uint8Array | undefined {
+  if (step === s.step) return s.h;
+  if (step <= 0n) return transcriptStart(c, s.sessionId);
+  for (let i = s.history.length - 1; i >= 0; i--) {
+    const x = s.history[i]!;
+    if (x.step === step) return x.h;
+    if (x.step < step) break;
+  }
+  return undefined;
 }
 
 /** True when the session has reached a state where nobody acts. */
@@ -96,15 +125,15 @@ export function initialState(c: CryptoBackend, sid: Uint8Array, role: string, st
     key: hex(sid),
     role,
     start,
-    principals: Object.fromEntries(start.bindings.map((b) => [b.role, b.principal])),
+    principals: record(Object.fromEntries(start.bindings.map((b) => [b.role, b.principal]))),
     state: initial,
     step: 0n,
     h: transcriptStart(c, sid),
     history: [],
-    lastActed: {},
+    lastActed: record(),
     carried: {},
     carriedUpdates: {},
-    pairs: {},
+    pairs: record(),
     values: {},
     version: 0,
   };

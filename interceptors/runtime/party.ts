@@ -5,7 +5,6 @@
  * gRPC interceptors use and that works on its own.
  */
 import { createRegistry, fromBinary, type DescFile, type DescMessage, type DescService, type Message } from "@bufbuild/protobuf";
-import { EnvelopeSchema, type Envelope } from "../../gen/secsession/v1/envelope_pb.js";
 import type { EdgeDescriptor, SessionDescriptor } from "../descriptor/types.js";
 import { SecSessionError } from "../errors.js";
 import { constantTimeEqual } from "../keys/crypto/index.js";
@@ -16,10 +15,12 @@ import { sealMessage, sealReceipt } from "../monitor/seal.js";
 import { Keying } from "../monitor/keying.js";
 import { isAllZero } from "../keys/crypto/bytes.js";
 import { defences } from "../monitor/defences.js";
-import { initialState, type SessionState } from "../monitor/state.js";
+import { initialState, record, type SessionState } from "../monitor/state.js";
+import { UNHASHED } from "../monitor/protection.js";
 import { StoreUnavailableError } from "../store/store.js";
 import { hex, type RoleBinding } from "../wire/encoding.js";
 import { receiptInput, sessionIdOf } from "../wire/transcript.js";
+import { decodeEnvelope, encodeEnvelope, EnvelopeDecodeError, type WireEnvelope } from "../wire/envelope-codec.js";
 import type { RuntimeCore } from "./runtime-core.js";
 import type { EvidenceItem } from "./evidence.js";
 import { valueCheck } from "./values.js";
@@ -85,7 +86,7 @@ export class Party {
     const start = { nonce: this.core.crypto.randomBytes(32), code: this.plan.code, timeMs: BigInt(this.core.now()), bindings: list };
     const sid = sessionIdOf(this.core.crypto, start);
     const state = initialState(this.core.crypto, sid, this.role, start, d.initial);
-    await this.core.replay.add(`${this.role}:${state.key}`, this.core.now() + d.replayWindowMs);
+    await this.core.replay.add(`${this.role}:${state.key}`, this.startRememberedUntil(state));
     if (!(await this.core.store.commit(this.key(sid), undefined, state))) throw new Error("secsession: session id collision");
     return state;
   }
@@ -114,11 +115,11 @@ export class Party {
     // The receipt's MAC is computed now, while the keys it uses are alive: a
     // later message may retire them before the receipt arrives.
     const expectedReceipt = edge.kind === "oneway" ? this.expectedReceipt(sealed.state, edge) : undefined;
-    const bytes = this.core.encodeEnvelope(sealed.envelope);
+    const bytes = sealed.bytes;
     // The item comes from the envelope: the state's history may already be pruned.
     const sent = sealed.envelope;
     await this.recordOrUndo(key, st, sealed.state, sealed.keying, ["", edge.id, ""], () =>
-      this.record("sent", sealed.state, sent, [{ edge: edge.id, step: sent.step, payloadHash: this.core.crypto.sha256(sent.payload), bindings: sent.bindings.map((b) => ({ role: b.role, principal: b.principal })) }], sent.attestations.filter((a) => a.target === "" && a.role === this.role)),
+      this.record("sent", sealed.state, sent.payload, [{ edge: edge.id, step: sent.step, payloadHash: this.core.crypto.sha256(sent.payload), bindings: sent.bindings.map((b) => ({ role: b.role, principal: b.principal })) }], sent.attestations.filter((a) => a.target === "" && a.role === this.role)),
     );
     this.retireKeys(sealed.state, sealed.keying);
     await this.closeIfFinished(key, sealed.state);
@@ -145,7 +146,13 @@ export class Party {
     const decoded: { message?: Message } = {};
     const schema = claimed === undefined ? undefined : this.schemas(claimed.messageType)!;
     const check = valueCheck(this.schemas, (ref) => this.typeOf(ref.rpc, ref.direction), this.core.crypto, schema!, decoded);
-    const verdict = openEnvelope(this.ctx, env, rpc, kinds, current, check);
+    let verdict: ReturnType<typeof openEnvelope>;
+    try {
+      verdict = openEnvelope(this.ctx, env, rpc, kinds, current, check);
+    } catch (e: unknown) {
+      // A fault of this runtime or of a hook it calls (a resolver that threw): refused as internal, with the detail in the alert only.
+      throw this.core.alert(SecSessionError.from(e), sidHex, env.edge, peer);
+    }
     if (!verdict.ok) throw this.core.alert(new SecSessionError(verdict.kind, verdict.reason), verdict.sessionId, verdict.edge, peer);
     const edge = verdict.value.edge;
     const message = decoded.message;
@@ -154,7 +161,7 @@ export class Party {
     // The receipt is sealed before the commit: a message accepted is a message vouched for.
     let receipt: Uint8Array | undefined;
     try {
-      receipt = edge.kind === "oneway" ? this.core.encodeEnvelope(sealReceipt(this.ctx, state, edge, verdict.value.keyVersion)) : undefined;
+      receipt = edge.kind === "oneway" ? encodeEnvelope(sealReceipt(this.ctx, state, edge, verdict.value.keyVersion)) : undefined;
     } catch (e: unknown) {
       keying.abandon();
       throw this.core.alert(SecSessionError.from(e, "bad-attestation"), sidHex, edge.id, peer);
@@ -168,7 +175,7 @@ export class Party {
     if (joined && defences.startCache) {
       let fresh: boolean;
       try {
-        fresh = await this.replayAdd(`${this.role}:${sidHex}`, sidHex, edge.id, peer);
+        fresh = await this.replayAdd(`${this.role}:${sidHex}`, this.startRememberedUntil(state), sidHex, edge.id, peer);
       } catch (e: unknown) {
         await this.undoOrKeep(key, current, state, keying);
         throw e;
@@ -178,15 +185,14 @@ export class Party {
         throw this.core.alert(new SecSessionError("replayed-start", "this session start was already accepted"), sidHex, edge.id, peer);
       }
     }
+    // The items as checked (the receiver's own step count; the payload hash of the message as sent).
+    const items = verdict.value.segment.map((x) => x.item);
     await this.recordOrUndo(key, current, state, keying, [sidHex, edge.id, peer], () =>
       this.record(
         "received",
         state,
-        env,
-        [
-          ...env.history.map((x) => ({ edge: x.edge, step: x.step, payloadHash: x.payloadHash, bindings: x.bindings.map((b) => ({ role: b.role, principal: b.principal })) })),
-          { edge: edge.id, step: env.step, payloadHash: this.core.crypto.sha256(env.payload), bindings: env.bindings.map((b) => ({ role: b.role, principal: b.principal })) },
-        ],
+        env.payload,
+        items.map((x, i) => ({ edge: x.edge, step: x.step, payloadHash: i === items.length - 1 && x.payloadHash === UNHASHED ? this.core.crypto.sha256(env.payload) : x.payloadHash, bindings: x.bindings })),
         verdict.value.signatures,
       ),
     );
@@ -263,7 +269,7 @@ export class Party {
   private async record(
     direction: "sent" | "received",
     st: SessionState,
-    env: Envelope,
+    payload: Uint8Array,
     items: readonly EvidenceItem[],
     signatures: ReadonlyArray<{ role: string; step: bigint; tag: Uint8Array }>,
   ): Promise<void> {
@@ -278,7 +284,7 @@ export class Party {
       items: items.map((x) => ({ edge: x.edge, step: x.step, payloadHash: x.payloadHash, bindings: x.bindings })),
       // Only signatures this role made or verified: anything else on the wire is unchecked.
       signatures: signatures.map((a) => ({ role: a.role, step: a.step, tag: a.tag })),
-      payload: env.payload,
+      payload,
     });
   }
 
@@ -324,10 +330,10 @@ export class Party {
   private async closeIfFinished(key: string, st: SessionState): Promise<void> {
     if (!this.plan.finishedFor(this.role).has(st.state)) return;
     // No keys in a tombstone: a finished role never uses them again, and stores may outlive this process.
-    const tombstone: SessionState = { ...st, history: [], carried: {}, carriedUpdates: {}, values: {}, pairs: {}, version: st.version + 1 };
+    const tombstone: SessionState = { ...st, history: [], carried: {}, carriedUpdates: {}, values: {}, pairs: record(), version: st.version + 1 };
     if (await this.commit(key, st.version, tombstone)) {
       this.core.forgetKeys(st.key);
-      const timer = setTimeout(() => void this.core.store.delete(key).catch(() => undefined), this.descriptor.replayWindowMs);
+      const timer = setTimeout(() => void this.core.store.delete(key).catch(() => undefined), this.startRememberedUntil(st) - this.core.now());
       timer.unref();
     }
   }
@@ -364,12 +370,13 @@ export class Party {
     return e?.messageType;
   }
 
-  private decode(bytes: Uint8Array, peer: string): Envelope {
+  private decode(bytes: Uint8Array, peer: string): WireEnvelope {
     if (bytes.length > MAX_ENVELOPE_BYTES) throw this.core.alert(new SecSessionError("malformed", `envelope of ${bytes.length} bytes exceeds ${MAX_ENVELOPE_BYTES}`), "", -1, peer);
     try {
-      return fromBinary(EnvelopeSchema, bytes);
+      return decodeEnvelope(bytes);
     } catch (e: unknown) {
-      throw this.core.alert(new SecSessionError("malformed", "the envelope does not decode", { cause: e }), "", -1, peer);
+      if (!(e instanceof EnvelopeDecodeError)) throw e;
+      throw this.core.alert(new SecSessionError("malformed", `the envelope does not decode: ${e.message}`, { cause: e }), "", -1, peer);
     }
   }
 
@@ -389,9 +396,22 @@ export class Party {
     }
   }
 
-  private async replayAdd(id: string, sid: string, edge: number, peer: string): Promise<boolean> {
+  /**
+   * Until when (this clock, ms) a session start must be remembered — its
+   * replay-cache entry and its finished session's tombstone: a replay of it
+   * is refused as stale only once this clock is a window past the start's own
+   * time, and that time may be up to the allowed skew ahead of this clock
+   * when it arrived. At least a window from now.
+   */
+  startRememberedUntil(st: SessionState): number {
+    const window = this.descriptor.replayWindowMs;
+    if (!defences.startMemory) return this.core.now() + window;
+    return Math.max(this.core.now() + window, Number(st.start.timeMs) + window + this.core.maxClockSkewMs);
+  }
+
+  private async replayAdd(id: string, until: number, sid: string, edge: number, peer: string): Promise<boolean> {
     try {
-      return await this.core.replay.add(id, this.core.now() + this.descriptor.replayWindowMs);
+      return await this.core.replay.add(id, until);
     } catch (e: unknown) {
       throw this.storeDown(e, sid, edge, peer);
     }

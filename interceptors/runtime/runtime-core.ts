@@ -24,6 +24,9 @@ export interface RuntimeMetrics {
   refused: Record<AlertKind, number>;
 }
 
+/** The default of SessionRuntimeOptions.maxClockSkewMs: how far ahead of the receiver's clock a session start may be. */
+export const DEFAULT_MAX_CLOCK_SKEW_MS = 30_000;
+
 export class RuntimeCore {
   readonly metrics: RuntimeMetrics = { accepted: 0, refused: {} as Record<AlertKind, number> };
   /** Static keys by session id, then `peer` and `from>to`; zeroed when retired. */
@@ -31,6 +34,8 @@ export class RuntimeCore {
   /** Enforced deletion of pair-channel keys (docs/keys.md). */
   readonly vault = new KeyVault();
   private readonly keyOrder: string[] = [];
+  /** How far ahead of this clock a session start may be (SessionRuntimeOptions.maxClockSkewMs). */
+  maxClockSkewMs = DEFAULT_MAX_CLOCK_SKEW_MS;
 
   constructor(
     /** Replaced when the prekey rotates (SessionRuntime.rotatePrekey). */
@@ -69,6 +74,9 @@ export class RuntimeCore {
       peerKeys: (p) => this.resolver(p),
       staticKeys: (sid, peer, from, to) => this.staticKeys(sid, peer, from, to),
       now: () => BigInt(this.now()),
+      get maxClockSkewMs() {
+        return core.maxClockSkewMs;
+      },
       verifyAttestations: this.verifyAttestations,
       protection: this.protection,
     };

@@ -86,9 +86,11 @@ export interface ImportOptions {
   /** Refuse (`wrong-session`) an export of any other session than this one (hex session id). */
   readonly sessionKey?: string;
   /**
-   * Where the session's high-water mark lives. Default: the party's store's
-   * marks (a store made with withHighWater). `null` imports without a mark:
-   * only the stored state can make an export stale (see docs/save-restore.md).
+   * The session's high-water marks: the party's store's own (a store made
+   * with withHighWater, or a Redis store with `highWater: true`), the
+   * default; other marks are refused, since the store's commits would not
+   * raise them. `null` imports without a mark: only the stored state can make
+   * an export stale (see docs/save-restore.md).
    */
   readonly marks?: HighWaterMarks | null;
 }
@@ -208,9 +210,15 @@ export async function importSession(party: Party, sealed: Uint8Array, storageKey
   if (!constantTimeEqual(h.code, party.plan.code)) throw new ImportRefusedError("wrong-party", `the export is of session code ${hex(h.code)}, this party plays ${party.descriptor.name} (${party.descriptor.code})`);
   if (h.role !== party.role) throw new ImportRefusedError("wrong-party", `the export is of role ${JSON.stringify(h.role)}, this party plays role ${party.role}`);
   if (options.sessionKey !== undefined && options.sessionKey !== sidHex) throw new ImportRefusedError("wrong-session", `the export is of session ${sidHex}, not ${options.sessionKey}`);
-  const marks = options.marks === undefined ? highWaterMarksOf(party.core.store) : options.marks;
+  const own = highWaterMarksOf(party.core.store);
+  const marks = options.marks === undefined ? own : options.marks;
   if (marks === undefined) {
-    throw new Error("secsession: importSession: the party's store keeps no high-water marks: create the runtime with `store: withHighWater(store)`, pass `{ marks }`, or `{ marks: null }` to rely on stored states alone (docs/save-restore.md)");
+    throw new Error("secsession: importSession: the party's store keeps no high-water marks: create the runtime with `store: withHighWater(store, marks)`, or pass `{ marks: null }` to rely on stored states alone (docs/save-restore.md)");
+  }
+  if (marks !== null && marks !== own) {
+    // Marks the store does not raise are not raised by the messages accepted after the import either, so the same
+    // export would import again after the next restart and the party would accept those messages twice.
+    throw new Error("secsession: importSession: the marks must be the party's store's own, raised by every commit: create the runtime with `store: withHighWater(store, marks)` (docs/save-restore.md)");
   }
 
   // Authenticate with this party's code and role, never the header's.
@@ -252,7 +260,7 @@ export async function importSession(party: Party, sealed: Uint8Array, storageKey
   }
   adoptKeys(party, st, replaced);
   // Defence in depth (the state itself now refuses a replayed start); the import is done even if this fails.
-  await party.core.replay.add(`${party.role}:${st.key}`, party.core.now() + party.descriptor.replayWindowMs).catch(() => false);
+  await party.core.replay.add(`${party.role}:${st.key}`, party.startRememberedUntil(st)).catch(() => false);
   if (party.plan.finishedFor(party.role).has(st.state)) scheduleTombstoneDeletion(party, key, st);
   return st;
 }
@@ -278,13 +286,13 @@ function adoptKeys(party: Party, st: SessionState, replaced: SessionState | unde
   }
 }
 
-/** A finished session's tombstone is kept for the replay window, as Party does. */
+/** A finished session's tombstone is kept until its start can no longer be replayed, as Party does. */
 function scheduleTombstoneDeletion(party: Party, key: string, st: SessionState): void {
   const timer = setTimeout(() => {
     void party.core.store
       .get(key)
       .then((cur) => (cur?.version === st.version ? party.core.store.delete(key) : undefined))
       .catch(() => undefined);
-  }, party.descriptor.replayWindowMs);
+  }, party.startRememberedUntil(st) - party.core.now());
   timer.unref();
 }

@@ -11,7 +11,8 @@
  * the same shared, persistent store as the states, under `hwm:<state key>`.
  */
 import type { SessionState } from "../monitor/state.js";
-import type { SessionStore } from "./store.js";
+import { StoreUnavailableError, type SessionStore } from "./store.js";
+import { defences } from "../monitor/defences.js";
 
 /** High-water marks, keyed `hwm:<session code>:<role>:<session id>` (see highWaterKey). */
 export interface HighWaterMarks {
@@ -46,21 +47,40 @@ export function createMemoryHighWaterMarks(): HighWaterMarks {
 }
 
 /**
- * Wraps a session store so that every commit raises its session's mark first
- * (a mark may run ahead of a commit that then loses its compare-and-set:
- * that only makes the rule stricter). Deleting a state keeps its mark.
+ * Wraps a session store so that the marks are checked on every load and
+ * every commit, not only when an export is imported:
+ * - `get` refuses (StoreUnavailableError: fail closed) a state older than its
+ *   session's mark — a rolled-back store (an older sealed state put back, a
+ *   restored backup) would otherwise make the party accept again messages it
+ *   already accepted;
+ * - `commit` raises the mark first and commits nothing older than what the
+ *   mark was (a mark may run ahead of a commit that then loses its
+ *   compare-and-set: that only makes the rule stricter; a commit of exactly
+ *   the mark's version is an import of the latest export, or a racing
+ *   replica that the compare-and-set then refuses).
+ * Deleting a state keeps its mark.
  */
 export function withHighWater(store: SessionStore, marks: HighWaterMarks = createMemoryHighWaterMarks()): HighWaterStore {
   return {
     ...(store.detached === true ? { detached: true } : {}),
     marks,
-    get: (key) => store.get(key),
+    async get(key: string) {
+      const [st, mark] = await Promise.all([store.get(key), marks.get(highWaterKey(key))]);
+      if (st !== undefined && mark !== undefined && st.version < mark && defences.highWater) throw rolledBack(key, st.version, mark);
+      return st;
+    },
     async commit(key: string, expected: number | undefined, next: SessionState) {
-      await marks.raise(highWaterKey(key), next.version);
+      const prev = await marks.raise(highWaterKey(key), next.version);
+      if (prev !== undefined && prev > next.version && defences.highWater) return false;
       return store.commit(key, expected, next);
     },
     delete: (key) => store.delete(key),
   };
+}
+
+/** The refusal of a state older than its session's high-water mark. */
+export function rolledBack(key: string, version: number, mark: number): StoreUnavailableError {
+  return new StoreUnavailableError(`the store holds version ${version} of session ${key}, which reached version ${mark} before: the store was rolled back; refusing to use it`);
 }
 
 /** The marks a store keeps, if it keeps any. */

@@ -19,7 +19,8 @@
  */
 import { defaultBackend, type CryptoBackend } from "../keys/crypto/index.js";
 import type { SessionState } from "../monitor/state.js";
-import type { HighWaterMarks, HighWaterStore } from "./high-water.js";
+import { rolledBack, type HighWaterMarks, type HighWaterStore } from "./high-water.js";
+import { defences } from "../monitor/defences.js";
 import { LUA_NOW, RedisLink, redisScript, SCRIPT_EXPIRED, type RedisConnectionOptions } from "./redis-link.js";
 import { checkStorageKey, openStoredState, SealedStateError, sealStoredState } from "./sealed-state.js";
 import { StoreUnavailableError, type ReplayCache, type SessionStore } from "./store.js";
@@ -63,7 +64,8 @@ export interface RedisReplayCache extends ReplayCache {
   close(): Promise<void>;
 }
 
-// KEYS: state, mark. ARGV: expected version ("" = none), next version, sealed state, ttl ms ("0" = none), deadline, "1" to raise the mark.
+// KEYS: state, mark. ARGV: expected version ("" = none), next version, sealed state, ttl ms ("0" = none), deadline,
+// "0" to leave the mark alone, "1" to raise it, "2" to raise it and refuse a version below it.
 const COMMIT = redisScript(
   LUA_NOW +
     `if now_ms() > tonumber(ARGV[5]) then return ${SCRIPT_EXPIRED} end
@@ -73,14 +75,24 @@ if ARGV[1] == '' then
 elseif cur ~= ARGV[1] then
   return 0
 end
+if ARGV[6] == '2' then
+  local m = redis.call('GET', KEYS[2])
+  if m and tonumber(m) > tonumber(ARGV[2]) then return 0 end
+end
 redis.call('HSET', KEYS[1], 'v', ARGV[2], 's', ARGV[3])
 if ARGV[4] ~= '0' then redis.call('PEXPIRE', KEYS[1], ARGV[4]) else redis.call('PERSIST', KEYS[1]) end
-if ARGV[6] == '1' then
+if ARGV[6] ~= '0' then
   local m = redis.call('GET', KEYS[2])
   if (not m) or tonumber(m) < tonumber(ARGV[2]) then redis.call('SET', KEYS[2], ARGV[2]) end
 end
 return 1`,
 );
+
+// KEYS: state, mark. Returns the state's version and sealed value, and the mark (each nil when absent: Lua's
+// false, since a nil would end the array). Flagged read-only: a read, even while writes are paused.
+const GET_CHECKED = redisScript(`#!lua flags=no-writes
+local e = redis.call('HMGET', KEYS[1], 'v', 's')
+return {e[1] or false, e[2] or false, redis.call('GET', KEYS[2]) or false}`);
 
 // KEYS: mark. ARGV: version, deadline. Returns the previous mark, or -2 for none.
 const RAISE = redisScript(
@@ -120,6 +132,12 @@ function scriptResult(what: string, r: unknown): number {
   return n;
 }
 
+/** A decimal Redis reply as a number (NaN when it is not one). */
+function decimal(v: unknown): number {
+  const t = v instanceof Buffer ? v.toString("latin1") : typeof v === "string" ? v : undefined;
+  return t !== undefined && /^[0-9]{1,16}$/.test(t) ? Number(t) : Number.NaN;
+}
+
 function checkVersion(v: number): void {
   if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`secsession: redis: ${v} is not a state version`);
 }
@@ -147,12 +165,18 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     async get(key: string): Promise<SessionState | undefined> {
       checkKey(key);
       const rk = stateKey(key);
-      const reply = await link.run(`get ${key}`, ["HMGET", rk, "v", "s"]);
-      if (!Array.isArray(reply) || reply.length !== 2) throw new StoreUnavailableError(`redis: get ${key}: unexpected answer`);
-      const [v, s] = reply as [unknown, unknown];
+      // With marks, the state and its mark in one round trip: a state older than its mark is a rollback.
+      const reply = marks === undefined ? await link.run(`get ${key}`, ["HMGET", rk, "v", "s"]) : await link.script(`get ${key}`, GET_CHECKED, [rk, markKey(`hwm:${key}`)], []);
+      if (!Array.isArray(reply) || reply.length < 2 || reply.length > 3) throw new StoreUnavailableError(`redis: get ${key}: unexpected answer`);
+      const [v, s, m] = reply as [unknown, unknown, unknown];
       if (v === null && s === null) return undefined;
-      const version = v instanceof Buffer && /^[0-9]{1,16}$/.test(v.toString("latin1")) ? Number(v.toString("latin1")) : Number.NaN;
+      const version = decimal(v);
       if (!Number.isSafeInteger(version) || !(s instanceof Buffer)) throw new StoreUnavailableError(`redis: get ${key}: the stored entry is incomplete or malformed`);
+      if (m !== null && m !== undefined) {
+        const mark = decimal(m);
+        if (!Number.isSafeInteger(mark)) throw new StoreUnavailableError(`redis: get ${key}: the high-water mark is malformed`);
+        if (version < mark && defences.highWater) throw rolledBack(key, version, mark);
+      }
       try {
         return openStoredState(crypto, storageKey, rk, version, new Uint8Array(s.buffer, s.byteOffset, s.byteLength));
       } catch (e: unknown) {
@@ -173,7 +197,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
         Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength),
         String(ttl),
         deadline,
-        marks === undefined ? "0" : "1",
+        marks === undefined ? "0" : defences.highWater ? "2" : "1",
       ]);
       return scriptResult(`commit ${key}`, r) === 1;
     },

@@ -17,7 +17,7 @@
  */
 import type { DirectionKeys, PairState } from "../keys/pair-channel.js";
 import type { KeyPair } from "../keys/crypto/index.js";
-import type { CarriedAttestation, CarriedKeyUpdate, HistoryItem, SessionStartInfo, SessionState } from "../monitor/state.js";
+import { record, type CarriedAttestation, type CarriedKeyUpdate, type HistoryItem, type SessionStartInfo, type SessionState } from "../monitor/state.js";
 import type { RoleBinding } from "../wire/encoding.js";
 import { hex } from "../wire/encoding.js";
 
@@ -362,8 +362,8 @@ class Reader {
       prev = k;
       entries.push([k, value(`${what}[${JSON.stringify(k)}]`)]);
     }
-    // fromEntries defines own properties: a key such as "__proto__" stays data.
-    return Object.fromEntries(entries);
+    // fromEntries defines own properties (a key such as "__proto__" stays data), copied into a record without a prototype.
+    return record(Object.fromEntries(entries));
   }
 
   optional<V>(what: string, value: (what: string) => V): V | undefined {

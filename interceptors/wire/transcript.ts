@@ -48,6 +48,17 @@ export function attestationInput(sid: Uint8Array, role: string, target: string, 
   return concat(label("attest"), lp(sid), lps(role), lps(target), u64(step), lp(h));
 }
 
+const ENVELOPE_MAC = label("envelope-mac");
+
+/**
+ * What the envelope MAC covers, as parts to hash in order: the envelope's
+ * bytes before the MAC field (`body`), bound to the session, the two roles
+ * and the transcript hash `h` the receiver knows (after its last action).
+ */
+export function envelopeMacInput(sid: Uint8Array, sender: string, receiver: string, h: Uint8Array, body: Uint8Array): Uint8Array[] {
+  return [ENVELOPE_MAC, lp(sid), lps(sender), lps(receiver), lp(h), body];
+}
+
 /** What the receipt of a one-way message covers: the receiver vouches it accepted `step` with transcript `h`. */
 export function receiptInput(sid: Uint8Array, receiver: string, sender: string, edge: number, step: bigint, h: Uint8Array): Uint8Array {
   return concat(label("receipt"), lp(sid), lps(receiver), lps(sender), u32(edge), u64(step), lp(h));

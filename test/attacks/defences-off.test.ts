@@ -6,12 +6,16 @@
  * off together — and each alone must still refuse every scenario run.
  */
 import test from "ava";
-import { DEFENCE_CHECKS, delivered, runWithout } from "../../examples/support/adversary/defence-checks.js";
+import { readFileSync } from "node:fs";
+import { DEFENCE_CHECKS, delivered, EXERCISED_BY_TESTS, runWithout } from "../../examples/support/adversary/defence-checks.js";
 import { defences, type Defence } from "../../interceptors/monitor/defences.js";
 
-test.serial("every defence switch is exercised by a check", (t) => {
+test.serial("every defence switch is exercised by a check, or by an attack test of its own that switches it off", (t) => {
   const covered = new Set(DEFENCE_CHECKS.flatMap((c) => c.off));
-  t.deepEqual(Object.keys(defences).filter((d) => !covered.has(d as Defence)), []);
+  t.deepEqual(Object.keys(defences).filter((d) => !covered.has(d as Defence) && EXERCISED_BY_TESTS[d as Defence] === undefined), []);
+  for (const [d, file] of Object.entries(EXERCISED_BY_TESTS)) {
+    t.true(readFileSync(file, "utf8").includes(`without("${d}"`), `${file} switches ${d} off`);
+  }
 });
 
 for (const check of DEFENCE_CHECKS) {

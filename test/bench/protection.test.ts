@@ -51,14 +51,15 @@ async function wsneOverGrpc(options: Partial<SessionRuntimeOptions>, extras: num
   return { sent: rec.sent.filter((e) => !e.ack), errors, refused, peers: c.peers };
 }
 
-test("a runtime protects fully unless told otherwise: every envelope carries MACs, the first a Noise key update", async (t) => {
+test("a runtime protects fully unless told otherwise: every envelope carries its MAC, the first a Noise key update", async (t) => {
   const r = await wsneOverGrpc({}, 3);
   t.deepEqual(r.errors, []);
   t.deepEqual(r.refused, []);
   for (const p of Object.values(r.peers)) t.is(p.runtime.core.protection, "full");
   t.is(r.sent.length, 5, "Request, 3 Extras and Exit left the client");
   for (const e of r.sent) {
-    t.true(e.attestations.length > 0 && e.attestations.every((a) => a.tag.length === 32), `step ${e.step} carries HMAC attestations`);
+    t.is(e.mac.length, 32, `step ${e.step} carries an HMAC-SHA256 envelope MAC`);
+    t.true(e.attestations.every((a) => a.tag.length === 32), `step ${e.step}: any attestation is an HMAC`);
     t.false(e.history.some((x) => x.payloadHash.every((b) => b === 0)), "payload hashes are real");
   }
   t.is(r.sent[0]!.keyUpdates[0]?.body.case, "noise");
@@ -74,6 +75,7 @@ for (const protection of ["off", "replay-only"] as const) {
     for (const e of r.sent) {
       t.deepEqual(e.attestations, []);
       t.deepEqual(e.keyUpdates, []);
+      t.is(e.mac.length, 0);
     }
     t.notDeepEqual(r.sent[0]!.start?.sessionCode, unhex(WsneSession.code), "a baseline is another session: a full peer refuses it");
   });

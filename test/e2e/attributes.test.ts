@@ -208,18 +208,19 @@ test("the bytes on the wire follow each direction's attributes, and every messag
         t.is(w.env.payload.length, aeadNonceLength(sec.privacy) + pt.length + 16, `${where}: random nonce, then AEAD (plaintext + 16-byte tag)`);
         t.true(w.env.payloadKeyVersion > 0, `${where}: payload_key_version names the pair-channel key`);
       }
-      // Authenticity: what the sender attests for this very message.
+      // Authenticity: the envelope MAC for the receiver, and what the sender attests for this very message.
       const mine = own(w);
+      if (sec.authenticity === "none") t.is(w.env.mac.length, 0, `${where}: no envelope MAC`);
+      else t.is(w.env.mac.length, 32, `${where}: an HMAC-SHA256 envelope MAC for the receiver`);
       if (sec.authenticity === "ed25519") {
         t.is(mine.length, 1, `${where}: one signature`);
         t.is(mine[0]!.target, "", `${where}: a signature has no target`);
         t.is(mine[0]!.tag.length, 64, `${where}: Ed25519 tag`);
-        t.false(w.env.attestations.some((a) => a.target === w.edge.receiver), `${where}: no MAC for the receiver`);
+        t.false(w.env.attestations.some((a) => a.target === w.edge.receiver), `${where}: no MAC attestation for the receiver`);
       } else if (sec.authenticity === "hmac-sha256") {
-        t.true(mine.length >= 1, where);
-        t.true(mine.some((a) => a.target === w.edge.receiver), `${where}: a MAC addressed to the receiver`);
         for (const a of mine) {
           t.not(a.target, "", `${where}: a MAC names its target`);
+          t.not(a.target, w.edge.receiver, `${where}: the receiver's MAC is the envelope MAC`);
           t.is(a.tag.length, 32, `${where}: HMAC-SHA256 tag`);
         }
       } else {
@@ -248,12 +249,8 @@ test("the bytes on the wire follow each direction's attributes, and every messag
   }
 });
 
-// The brief's stronger statement for the all-off direction. It does not hold
-// today: the runtime makes the bank attest its Open and Transfer responses for
-// the auditor (plan.ts attestTargets looks for the target's receive before
-// noticing that the bank's own Report supersedes them), the client carries
-// those MACs back to the bank, and the bank forwards them on the unprotected
-// Rates response. Remove `.failing` once attestTargets checks supersession first.
+// The stronger statement for the all-off direction: nothing on it is authenticated, and nothing is carried across
+// it either (no role needs an attestation that would have to travel there: plan.ts attestTargets).
 test("the all-off direction carries no attestations at all", async (t) => {
   const s = await setup();
   try {

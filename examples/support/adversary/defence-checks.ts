@@ -32,6 +32,26 @@ export const DEFENCE_CHECKS: readonly DefenceCheck[] = [
   { off: ["privacy", "attestations"], partner: "attestations", scenarios: ["strip-encryption"], examples: ["attributes", "escrow"] },
 ];
 
+/**
+ * Switches the catalogue's scenarios do not reach, each shown at work by its
+ * own attack test: the test there runs the attack with the switch off and
+ * sees it succeed (on protocols outside the examples — a re-bound role, an
+ * unauthenticated direction between authenticated ones — or at the gRPC,
+ * clock and store level).
+ */
+export const EXERCISED_BY_TESTS: Readonly<Partial<Record<Defence, string>>> = {
+  rebinding: "test/attacks/integrity/rebinding.test.ts",
+  speakers: "test/attacks/integrity/rebinding.test.ts",
+  latestAuthenticated: "test/attacks/integrity/mixed-authenticity.test.ts",
+  unvouchedHistory: "test/attacks/integrity/mixed-authenticity.test.ts",
+  ownSteps: "test/attacks/integrity/step-rewind.test.ts",
+  startMemory: "test/attacks/integrity/clock-skew.test.ts",
+  oneMessagePerCall: "test/attacks/integrity/one-shot.test.ts",
+  deliverAtCommit: "test/attacks/integrity/one-shot.test.ts",
+  highWater: "test/attacks/integrity/rollback.test.ts",
+  extras: "test/attacks/integrity/extras.test.ts",
+};
+
 /** Runs the check's scenarios with `off` switched off (restored afterwards, whatever happens). */
 export async function runWithout(off: readonly Defence[], check: Pick<DefenceCheck, "scenarios" | "examples">): Promise<ScenarioResult[]> {
   for (const d of off) defences[d] = false;

@@ -25,7 +25,7 @@ export function pretend(party: Party, st: SessionState, edges: readonly EdgeDesc
     const bindings = e.binds.map((b) => ({ role: b.role, principal: s.principals[b.role] ?? principals[b.role] ?? "" }));
     const h = transcriptStep(party.core.crypto, s.h, { edge: e.id, step, payloadHash, bindings });
     const known = { ...s.principals, ...Object.fromEntries(bindings.map((b) => [b.role, b.principal])) };
-    s = advance({ ...party.ctx, role: e.sender }, s, [{ edge: e, item: { edge: e.id, step, payloadHash, bindings, h } }], known, new Uint8Array(), []);
+    s = advance({ ...party.ctx, role: e.sender }, s, [{ edge: e, item: { edge: e.id, step, payloadHash, bindings, h }, principal: known[e.sender] ?? "" }], known, new Uint8Array());
   }
   return s;
 }
@@ -37,7 +37,7 @@ export function pretend(party: Party, st: SessionState, edges: readonly EdgeDesc
  */
 export function forge(party: Party, st: SessionState, edge: EdgeDescriptor, payload: Uint8Array, bindings: readonly RoleBinding[] = []): Uint8Array {
   const ctx = { ...party.ctx, role: edge.sender };
-  return toBinary(EnvelopeSchema, sealMessage(ctx, { ...st, state: edge.from }, edge, payload, bindings).envelope);
+  return sealMessage(ctx, { ...st, state: edge.from }, edge, payload, bindings).bytes;
 }
 
 /** `st` with the payload hash of its history item at `step` replaced, and the transcript recomputed. */

@@ -92,24 +92,29 @@ function violation(rig: Rig, hop: Hop): { payload: Uint8Array; bindings: RoleBin
 
 const hasConstraint = (e: EdgeDescriptor) => e.opens !== null || e.where.length > 0 || e.binds.some((b) => b.field !== null);
 
-/** Replaces the coalition's carried attestations by ones over the lied-about transcript, made with their keys. */
-function reattest(a: Attacker, bytes: Uint8Array, lie: ReturnType<typeof lieAbout>, coalition: readonly string[]): Uint8Array {
+/**
+ * Replaces the coalition's carried attestations in the lied-about state by
+ * ones over its transcript, made with their keys, so that the relay then
+ * seals (and MACs) its envelope with them.
+ */
+function reattest(a: Attacker, lie: ReturnType<typeof lieAbout>, coalition: readonly string[]): ReturnType<typeof lieAbout> {
   const rig = a.rig;
   const crypto = rig.peers[rig.principalOf(coalition[0]!)]!.runtime.core.crypto;
-  return rewrite(bytes, (env) => {
-    env.attestations = env.attestations.map((x) => {
-      if (!coalition.includes(x.role)) return x;
+  const carried = Object.fromEntries(
+    Object.entries(lie.carried).map(([k, x]) => {
+      if (!coalition.includes(x.role)) return [k, x];
       const item = lie.history.find((i) => i.step === x.step);
-      if (item === undefined) return x;
+      if (item === undefined) return [k, x];
       const member = rig.principalOf(x.role);
       const input = attestationInput(lie.sessionId, x.role, x.target, x.step, item.h);
-      if (x.target === "") return { ...x, tag: crypto.ed25519Sign(rig.peers[member]!.identity.ed25519.privateKey, input) };
+      if (x.target === "") return [k, { ...x, tag: crypto.ed25519Sign(rig.peers[member]!.identity.ed25519.privateKey, input) }];
       const sent = rig.peers[member]!.store.history(rig.key(x.role, lie.key)).find((s) => s.step === x.step);
       const keys = sent?.pairs[rig.principalOf(x.target)]?.send;
       if (keys === undefined || keys.version !== x.keyVersion) throw new Error(`adversary: no key of ${x.role} for ${x.target} at version ${x.keyVersion}`);
-      return { ...x, tag: crypto.hmacSha256(keys.mac, input) };
-    });
-  });
+      return [k, { ...x, tag: crypto.hmacSha256(keys.mac, input) }];
+    }),
+  );
+  return { ...lie, carried };
 }
 
 /** The message a relay could lie about: one it forwards to `v` carrying an honest `h`'s earlier message. */
@@ -242,7 +247,7 @@ export const PEER_SCENARIOS: readonly Scenario[] = [
         const party = a.rig.party(held.from, held.edge.sender);
         const e = a.rig.spec.descriptor.edges[held.env.history.find((i) => i.step === t.step)!.edge]!;
         const lie = lieAbout(party, senderBefore(a, held), t.step, madeUp(a.rig, e));
-        const bytes = reattest(a, forge(party, lie, held.edge, payloadOf(a.rig, held), held.env.bindings), lie, coalition);
+        const bytes = forge(party, reattest(a, lie, coalition), held.edge, payloadOf(a.rig, held), held.env.bindings);
         return { to: held.to, path: held.path, bytes };
       });
     },

@@ -102,9 +102,14 @@ export const TAMPER_SCENARIOS: readonly Scenario[] = [
     id: "strip-attestations",
     title: "strip every MAC and signature (downgrade to no authenticity)",
     attacker: "network",
-    explanation: "The network removes the attestations of a message, as if its direction were configured without authenticity.",
-    defence: "attestations required by the receiver's descriptor, not by the envelope (check 9)",
-    plan: (p) => rewriteField(p, unauthenticated(), "attestations removed", () => true, (e) => void (e.attestations = []), "no authenticated message"),
+    explanation: "The network removes the envelope MAC and the attestations of a message, as if its direction were configured without authenticity.",
+    defence: "the envelope MAC and attestations are required by the receiver's descriptor, not by the envelope (check 9)",
+    plan: (p) =>
+      rewriteField(p, unauthenticated(), "envelope MAC and attestations removed", () => true, (e) => {
+        e.attestations = [];
+        e.mac = new Uint8Array(0);
+        e.macKeyVersion = 0;
+      }, "no authenticated message"),
   },
   {
     id: "strip-signature",
