@@ -4,20 +4,13 @@
  * and the start binds the descriptor's static roles exactly once
  * (docs/evidence.md, checks 2.1 and 2.2).
  */
-import type { SessionDescriptor } from "../descriptor/types.js";
 import type { CryptoBackend } from "../keys/crypto/index.js";
 import type { EvidenceEntry } from "../runtime/evidence.js";
 import { bindingsBytes, hex } from "../wire/encoding.js";
 import { sessionIdOf } from "../wire/transcript.js";
 import { Fault } from "./fault.js";
 import type { EvidenceLogLine } from "./read.js";
-
-/** A descriptor given to the verifier. */
-export interface KnownSession {
-  readonly descriptor: SessionDescriptor;
-  /** The descriptor's content matches its code (checked once, not per session of the log). */
-  readonly intact: boolean;
-}
+import type { KnownSession } from "./sessions.js";
 
 /** Checks the start of the session `sid` in its records `lines`. */
 export function checkStart(crypto: CryptoBackend, sid: string, lines: readonly EvidenceLogLine[]): void {

@@ -1,19 +1,22 @@
 /**
  * The offline verifier of evidence logs: with only the public keys of the
- * principals and the session descriptors, checks that a log is an intact
- * chain of records and that every session in it is a legal run of its
- * protocol whose recorded signatures verify over the recomputed transcript
- * (docs/evidence.md, "What `evidence verify` checks").
+ * principals and the sessions' descriptors and message types, checks that a
+ * log is an intact chain of records and that every session in it is a run
+ * its runtimes would have accepted — a legal path of its protocol, whose
+ * recorded signatures verify over the recomputed transcript and whose
+ * payloads pass the runtime's value checks wherever the log has them in the
+ * clear (docs/evidence.md, "What `evidence verify` checks").
  *
  * Time is linear in the size of the log. Each line is read, decoded and
  * hashed once; records are grouped by session in one pass; within a session
  * every check is one pass over its records, items or steps with hash-map
  * lookups — a step is found by index (steps are 1..n), a signature verified
- * once however often it is carried, and a speaker's coverage for
- * non-repudiation kept as the latest step it signed. Nothing is searched or
- * copied per record, so 4× the records is 4× the time.
+ * once however often it is carried, a speaker's coverage for
+ * non-repudiation kept as the latest step it signed, and each earlier
+ * message a `where` or `opens` names kept decoded per role as the latest one
+ * that role handled. Nothing is searched or copied per record, so 4× the
+ * records is 4× the time.
  */
-import { verifySessionCode } from "../descriptor/code.js";
 import type { SessionDescriptor } from "../descriptor/types.js";
 import { defaultBackend, type CryptoBackend } from "../keys/crypto/index.js";
 import type { KeyResolver } from "../keys/identity.js";
@@ -24,7 +27,11 @@ import { EvidenceLogError, readEvidenceLog, seqOrigin, type EvidenceLog, type Ev
 import { collectMessages } from "./session-messages.js";
 import { walkPath } from "./session-path.js";
 import { checkNonRepudiation, checkSignatures } from "./session-signatures.js";
-import { checkStart, pickSession, type KnownSession } from "./session-start.js";
+import { checkStart, pickSession } from "./session-start.js";
+import { checkSessionValues } from "./session-values.js";
+import { indexSessions, type KnownSession, type VerifiableSession } from "./sessions.js";
+
+export type { VerifiableSession } from "./sessions.js";
 
 /** What a verified session amounts to. */
 export interface SessionSummary {
@@ -42,6 +49,14 @@ export interface SessionSummary {
   readonly signatures: number;
   /** Messages whose edge requires non-repudiation (each covered by a verified signature of its sender). */
   readonly nonRepudiable: number;
+  /** Messages with value checks (response case, bound field, `where`, `opens`) checked in full against their decoded payload. */
+  readonly valuesChecked: number;
+  /**
+   * Messages with value checks the log cannot support in full: their payload,
+   * or that of the earlier message a clause compares with, is encrypted or
+   * known here only by its hash (docs/evidence.md).
+   */
+  readonly valuesUnchecked: number;
   /** Principal of each role, as bound by the start and the messages. */
   readonly principals: Readonly<Record<string, string>>;
   /** Global state after the last message; `finished` when nobody acts there. */
@@ -88,28 +103,23 @@ export interface VerifyOptions {
 
 /**
  * Verifies an evidence log (its bytes, text, or as read by readEvidenceLog)
- * against session descriptors (matched by session code) and public keys.
- * Never throws for bad input: the result says which line is at fault.
+ * against sessions — each a descriptor with its message types, such as a
+ * generated role definition (`ConfPc`); matched by session code — and
+ * public keys. Never throws for a bad log: the result says which line is at
+ * fault. Throws a TypeError when `sessions` holds a bare descriptor.
  *
  * @example
- * const r = verifyEvidence(readFileSync("evidence.jsonl"), [ConfSession], keyringResolver("keyring.json"));
+ * const r = verifyEvidence(readFileSync("evidence.jsonl"), [ConfPc], keyringResolver("keyring.json"));
  * if (!r.ok) console.error(`line ${r.line}: ${r.reason}`);
  */
 export function verifyEvidence(
   log: EvidenceLog | Uint8Array | string,
-  descriptors: SessionDescriptor | Iterable<SessionDescriptor>,
+  sessions: VerifiableSession | Iterable<VerifiableSession>,
   resolver: KeyResolver,
   options: VerifyOptions = {},
 ): EvidenceVerification {
   const crypto = options.crypto ?? defaultBackend();
-  const byCode = new Map<string, KnownSession[]>();
-  for (const d of isDescriptor(descriptors) ? [descriptors] : descriptors) {
-    // The code is checked once per descriptor, not once per session of the log.
-    const known = { descriptor: d, intact: verifySessionCode(d) };
-    const list = byCode.get(d.code);
-    if (list === undefined) byCode.set(d.code, [known]);
-    else list.push(known);
-  }
+  const byCode = indexSessions(sessions);
   try {
     // Read here, the chain is checked while reading; a log read elsewhere (maybe without the check) is checked again.
     const read = typeof log === "string" || log instanceof Uint8Array ? readEvidenceLog(log) : log;
@@ -136,10 +146,6 @@ export function verifyEvidence(
     if (e instanceof Fault || e instanceof EvidenceLogError) return { ok: false, line: e.line, reason: e.reason };
     return { ok: false, line: 0, reason: `internal error while verifying: ${e instanceof Error ? e.message : String(e)}` };
   }
-}
-
-function isDescriptor(d: SessionDescriptor | Iterable<SessionDescriptor>): d is SessionDescriptor {
-  return typeof (d as SessionDescriptor).code === "string" && typeof (d as SessionDescriptor).format === "string";
 }
 
 /** The chain of a log read elsewhere (perhaps with `checkChain: false`); returns the head. */
@@ -175,6 +181,7 @@ function verifySession(
   const run = walkPath(crypto, d, e0.sessionId, e0.start.bindings, messages);
   const signed = checkSignatures(crypto, e0.sessionId, lines, run.steps, resolver);
   const nonRepudiable = checkNonRepudiation(run.steps, signed, nrMode);
+  const values = checkSessionValues(crypto, d, session.schemas, e0.start.bindings, run.steps);
   return {
     sessionId: sid,
     name: d.name,
@@ -184,6 +191,8 @@ function verifySession(
     messages: run.steps.length,
     signatures: signed.count,
     nonRepudiable,
+    valuesChecked: values.checked,
+    valuesUnchecked: values.unchecked,
     principals: run.principals,
     state: run.state,
     finished: d.states[run.state]?.holder === null,
