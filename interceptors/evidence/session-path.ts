@@ -1,8 +1,9 @@
 /**
  * The run of one session through its global graph (docs/evidence.md, check
  * 2.7): from the descriptor's initial state each step's edge leaves the
- * current state, binds exactly its edge's roles, and is sent and received by
- * bound roles; the transcript hash is recomputed along the way.
+ * current state, binds exactly its edge's roles, never re-binds a bound role
+ * to another principal, and is sent and received by bound roles; the
+ * transcript hash is recomputed along the way.
  */
 import type { EdgeDescriptor, SessionDescriptor } from "../descriptor/types.js";
 import type { CryptoBackend } from "../keys/crypto/index.js";
@@ -60,11 +61,22 @@ export function describeStep(k: bigint, edge: EdgeDescriptor): string {
   return `step ${k} (edge ${edge.id}, ${edge.rpc} ${edge.kind}${edge.case === null ? "" : ` ${edge.case.field.name}`})`;
 }
 
-/** Applies a message's bindings: exactly its edge's `binds` roles, to non-empty principals. */
+/**
+ * Applies a message's bindings: exactly its edge's `binds` roles, to
+ * non-empty principals. A role already bound keeps its principal: the
+ * runtime refuses to re-bind it to another (a speaker is a role with the
+ * principal bound to it, and attestations are checked against that pair).
+ */
 function bind(principals: Record<string, string>, edge: EdgeDescriptor, bindings: readonly RoleBinding[], what: string, line: number): void {
   const want = edge.binds.map((b) => b.role).sort();
   const got = bindings.map((b) => b.role).sort();
   if (want.join("\u0000") !== got.join("\u0000")) throw new Fault(line, `${what} must bind [${want.join(", ")}], it binds [${got.join(", ")}]`);
-  if (bindings.some((b) => b.principal === "")) throw new Fault(line, `${what} binds a role to an empty principal`);
-  for (const b of bindings) principals[b.role] = b.principal;
+  for (const b of bindings) {
+    if (b.principal === "") throw new Fault(line, `${what} binds a role to an empty principal`);
+    const bound = principals[b.role];
+    if (bound !== undefined && bound !== b.principal) {
+      throw new Fault(line, `${what} binds ${b.role} to ${JSON.stringify(b.principal)}, but ${b.role} is bound to ${JSON.stringify(bound)}: a runtime refuses to re-bind a role to another principal`);
+    }
+    principals[b.role] = b.principal;
+  }
 }

@@ -1,13 +1,17 @@
 /**
  * Evidence logs of traces a runtime refuses, one per check the offline
- * verifier used to miss (each with the reason the verifier must give now).
+ * verifier used to miss (each with the reason the verifier must give now):
  *
- * `case`, `where`, `opens`, a principal bound from a field: written by real
- * runtimes over the buffer API. A compromised sender seals a message that
- * breaks the edge's value check; the honest receiver refuses it (`refusal`
- * keeps its reason), and accepts the same bytes only with its value checks
- * switched off (interceptors/monitor/defences.ts) — then both logs hold the
- * trace.
+ * - `case`, `where`, `opens`, a principal bound from a field: written by
+ *   real runtimes over the buffer API. A compromised sender seals a message
+ *   that breaks the edge's value check; the honest receiver refuses it
+ *   (`refusal` keeps its reason), and accepts the same bytes only with its
+ *   value checks switched off (interceptors/monitor/defences.ts) — then both
+ *   logs hold the trace.
+ * - `rebinding`: written by forgeLog (test/evidence/forge-log.ts) from what a
+ *   receiver with the rule switched off would have recorded: a binding of an
+ *   already bound role to another principal. It has an `accepted`
+ *   counterpart that differs only in that rule.
  */
 import { create, toBinary, type Message } from "@bufbuild/protobuf";
 import { createHash } from "node:crypto";
@@ -22,14 +26,16 @@ import { ForwardRequestSchema, QueryRequestSchema } from "../../gen/select/selec
 import { CommitRequestSchema, FlipSchema, RevealRequestSchema } from "../../gen/commit/commit_pb.js";
 import { WsnC, WsnW } from "../../gen/wsn/wsn_secsession.js";
 import { ExtraRequestSchema, RequestRequestSchema, RequestResponseSchema } from "../../gen/wsn/wsn_pb.js";
-import type { EdgeDescriptor } from "../../interceptors/index.js";
+import { file_single_single, RequestRequestSchema as TextSchema } from "../../gen/single/single_pb.js";
+import { sessionCode, type DirectionSecurity, type EdgeDescriptor, type SessionDescriptor } from "../../interceptors/index.js";
 import { createFileEvidenceLog, type VerifiableSession } from "../../interceptors/evidence/index.js";
 import { SecSessionError } from "../../interceptors/errors.js";
-import { publicKeysOf, staticResolver, type KeyResolver } from "../../interceptors/keys/identity.js";
+import { generateIdentity, publicKeysOf, staticResolver, type KeyResolver } from "../../interceptors/keys/identity.js";
 import { without } from "../../interceptors/monitor/defences.js";
 import type { Party } from "../../interceptors/runtime/party.js";
 import type { RoleBinding } from "../../interceptors/wire/encoding.js";
 import { cluster } from "../support/parties.js";
+import { forgeLog, type ForgedMessage, type ForgedRecord } from "./forge-log.js";
 
 /** A trace a runtime refuses, as evidence logs. */
 export interface RefusedTrace {
@@ -182,4 +188,92 @@ export async function bindTrace(): Promise<RefusedTrace> {
   } finally {
     await b.close();
   }
+}
+
+const SIGNED: DirectionSecurity = { privacy: "none", authenticity: "ed25519", nonRepudiation: false, replayPrevention: true, history: "visibility" };
+
+/**
+ * A descriptor as the plugin compiles it from `protocol` (edges written out;
+ * projections, which the verifier does not use, left empty), every message a
+ * single.RequestRequest (one string field).
+ */
+function handDescriptor(name: string, roles: SessionDescriptor["roles"], holders: ReadonlyArray<string | null>, edges: ReadonlyArray<Omit<EdgeDescriptor, "id" | "messageType" | "case" | "where" | "opens" | "visibility" | "security" | "binds"> & Partial<Pick<EdgeDescriptor, "security" | "binds">>>): VerifiableSession {
+  const body: Omit<SessionDescriptor, "code"> = {
+    format: "secsession.descriptor.v1",
+    package: name.toLowerCase(),
+    name,
+    file: `${name.toLowerCase()}/${name.toLowerCase()}.proto`,
+    roles,
+    security: { ...SIGNED, keyEstablishment: "noise" },
+    replayWindowMs: 120_000,
+    initial: 0,
+    states: holders.map((holder, id) => ({ id, holder })),
+    edges: edges.map((e, id) => ({ binds: [], security: SIGNED, ...e, id, messageType: "single.RequestRequest", case: null, where: [], opens: null, visibility: [] })),
+    projections: {},
+  };
+  return { descriptor: { ...body, code: sessionCode(body) }, file: file_single_single };
+}
+
+/**
+ * Rebind, the protocol of break 1 (issue 11):
+ * `c -> p.Query; rec L { choice at p { p -> w.Task bind w; w -> p.Done; continue L; } or { p -> w.Stop bind w; w -> c.Result; } }`.
+ */
+export const REBIND = handDescriptor(
+  "Rebind",
+  [
+    { name: "c", service: "rebind.Client", dynamic: false },
+    { name: "p", service: "rebind.Portal", dynamic: false },
+    { name: "w", service: "rebind.Worker", dynamic: true },
+  ],
+  ["c", "p", "w", "w", null],
+  [
+    { from: 0, to: 1, sender: "c", receiver: "p", kind: "oneway", rpc: "/rebind.Portal/Query" },
+    { from: 1, to: 2, sender: "p", receiver: "w", kind: "oneway", rpc: "/rebind.Worker/Task", binds: [{ role: "w", field: null }] },
+    { from: 2, to: 1, sender: "w", receiver: "p", kind: "oneway", rpc: "/rebind.Portal/Done" },
+    { from: 1, to: 3, sender: "p", receiver: "w", kind: "oneway", rpc: "/rebind.Worker/Stop", binds: [{ role: "w", field: null }] },
+    { from: 3, to: 4, sender: "w", receiver: "c", kind: "oneway", rpc: "/rebind.Client/Result" },
+  ],
+);
+
+const text = (s: string): Uint8Array => toBinary(TextSchema, create(TextSchema, { query: s }));
+
+function identities(ids: readonly string[]) {
+  const all = ids.map((id) => generateIdentity(id));
+  return {
+    byId: Object.fromEntries(all.map((i) => [i.id, i])),
+    resolver: staticResolver(all.map((i) => [i.id, publicKeysOf(i)] as const)),
+  };
+}
+
+/**
+ * Rebind as c records it: p binds w to worker-1 for a Task that "worker-1"
+ * answers Done, then re-binds w to worker-2 (an outsider p colludes with),
+ * which stops and sends c the Result. c's log says honest worker-1 took part;
+ * worker-1 never signed anything. Accepted counterpart: worker-2 throughout.
+ */
+export function rebindingTrace(): RefusedTrace {
+  const keys = identities(["client", "portal", "worker-1", "worker-2"]);
+  const start = { c: "client", p: "portal" };
+  const run = (first: string): ForgedMessage[] => [
+    { edge: 0, payload: text("query") },
+    { edge: 1, payload: text("task 1"), bindings: [{ role: "w", principal: first }] },
+    { edge: 2, payload: text("done 1") },
+    { edge: 1, payload: text("task 2"), bindings: [{ role: "w", principal: "worker-2" }] },
+    { edge: 2, payload: text("done 2") },
+    { edge: 3, payload: text("stop"), bindings: [{ role: "w", principal: "worker-2" }] },
+    { edge: 4, payload: text("result") },
+  ];
+  // c sent Query, then received Result with the history since; visibility: the latest signatures of p and w.
+  const records: ForgedRecord[] = [
+    { direction: "sent", role: "c", upTo: 1, signed: [1] },
+    { direction: "received", role: "c", upTo: 7, signed: [6, 7] },
+  ];
+  return {
+    logs: { "c (received)": forgeLog(REBIND.descriptor, start, keys.byId, run("worker-1"), records) },
+    accepted: { "c, w bound once": forgeLog(REBIND.descriptor, start, keys.byId, run("worker-2"), records) },
+    sessions: [REBIND],
+    resolver: keys.resolver,
+    reason: /step 4 \(edge 1, \/rebind\.Worker\/Task oneway\) binds w to "worker-2", but w is bound to "worker-1": a runtime refuses to re-bind a role to another principal/,
+    line: { "c (received)": 2 },
+  };
 }
