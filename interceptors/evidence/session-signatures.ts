@@ -1,8 +1,10 @@
 /**
  * The signatures of one session (docs/evidence.md, checks 2.8 and 2.9):
  * every recorded signature verifies over the recomputed transcript with the
- * key of the principal bound to its role at its step; every message of an
- * edge with non-repudiation is covered by a signature of its speaker.
+ * key of the principal bound to its role at its step; every record carries
+ * the signatures its runtime must have verified (a received record) or made
+ * (a sent one); every message of an edge with non-repudiation is covered by
+ * a signature of its speaker.
  */
 import type { CryptoBackend } from "../keys/crypto/index.js";
 import type { KeyResolver, PeerPublicKeys } from "../keys/identity.js";
@@ -10,7 +12,7 @@ import { hex } from "../wire/encoding.js";
 import { attestationInput } from "../wire/transcript.js";
 import { Fault } from "./fault.js";
 import type { EvidenceLogLine } from "./read.js";
-import type { Step } from "./session-path.js";
+import { describeStep, type Step } from "./session-path.js";
 
 /** What the verified signatures of a session cover. */
 export interface Signed {
@@ -36,8 +38,10 @@ export function checkSignatures(
   const keys = cachedResolver(resolver);
   const n = BigInt(steps.length);
   for (const l of lines) {
+    const carried = new Set<string>();
     for (const s of l.record.entry.signatures) {
       const where = `${s.role}|${s.step}`;
+      carried.add(where);
       const key = `${where}|${hex(s.tag)}`;
       if (verified.has(key)) continue;
       if (s.step < 1n || s.step > n) throw new Fault(l.line, `a signature of ${s.role} is for step ${s.step}, which the log does not have (steps 1 to ${n})`);
@@ -55,8 +59,55 @@ export function checkSignatures(
       const speaker = `${s.role}\u0000${principal}`;
       if ((latest.get(speaker) ?? 0n) < s.step) latest.set(speaker, s.step);
     }
+    checkRequired(l, steps, carried);
   }
   return { count: verified.size, at, latest };
+}
+
+/**
+ * The signatures a record must carry: a sent record of an Ed25519 edge, its
+ * sender's own; a received one, every signature its runtime required of the
+ * envelope on an Ed25519 edge. MAC attestations are not recorded, so for an
+ * edge with HMAC nothing is required here.
+ *
+ * What a receiver requires follows the history mode of the received edge:
+ * `none`, the sender's attestation of that message; `full`, one for every
+ * authenticated message of the segment; `visibility`, one for the latest
+ * *authenticated* message of each sender in the segment — a later message of
+ * the same sender without authenticity does not supersede it (it carries no
+ * attestation to stand in for the earlier one).
+ */
+function checkRequired(l: EvidenceLogLine, steps: readonly Step[], carried: ReadonlySet<string>): void {
+  const e = l.record.entry;
+  const first = Number(e.items[0]!.step) - 1;
+  const segment = steps.slice(first, first + e.items.length);
+  const current = segment[segment.length - 1]!;
+  for (const s of e.direction === "sent" ? [current] : requiredOf(segment)) {
+    if (s.edge.security.authenticity !== "ed25519" || carried.has(`${s.edge.sender}|${s.step}`)) continue;
+    const whose = `the signature of ${s.edge.sender} (${s.sender}) for ${describeStep(s.step, s.edge)}`;
+    throw new Fault(
+      l.line,
+      e.direction === "sent"
+        ? `this record of sending ${describeStep(s.step, s.edge)} lacks ${whose}: the runtime signs every message of an Ed25519 edge`
+        : `this record of receiving ${describeStep(current.step, current.edge)} lacks ${whose}, which its receiver must have verified (history ${current.edge.security.history})`,
+    );
+  }
+}
+
+/** The messages of a received segment whose attestation the receiver checks. */
+function requiredOf(segment: readonly Step[]): Step[] {
+  const current = segment[segment.length - 1]!;
+  switch (current.edge.security.history) {
+    case "none":
+      return [current];
+    case "full":
+      return segment.filter((s) => s.edge.security.authenticity !== "none");
+    case "visibility": {
+      const latest = new Map<string, Step>();
+      for (const s of segment) if (s.edge.security.authenticity !== "none") latest.set(s.edge.sender, s);
+      return [...latest.values()];
+    }
+  }
 }
 
 /**

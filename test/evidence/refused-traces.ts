@@ -8,10 +8,12 @@
  *   (`refusal` keeps its reason), and accepts the same bytes only with its
  *   value checks switched off (interceptors/monitor/defences.ts) — then both
  *   logs hold the trace.
- * - `rebinding`: written by forgeLog (test/evidence/forge-log.ts) from what a
- *   receiver with the rule switched off would have recorded: a binding of an
- *   already bound role to another principal. It has an `accepted`
- *   counterpart that differs only in that rule.
+ * - `rebinding`, `visibility`: written by forgeLog (test/evidence/forge-log.ts)
+ *   from what a receiver with the rule switched off would have recorded: a
+ *   binding of an already bound role to another principal, and a segment
+ *   whose sender's latest authenticated (Ed25519) message comes without its
+ *   signature because a later message of the same sender has authenticity
+ *   none. Each has an `accepted` counterpart that differs only in that rule.
  */
 import { create, toBinary, type Message } from "@bufbuild/protobuf";
 import { createHash } from "node:crypto";
@@ -235,6 +237,27 @@ export const REBIND = handDescriptor(
   ],
 );
 
+/**
+ * Latest: `a -> b.Order; b -> a.Note; a -> b.Plain; b -> c.Forward;`, Ed25519
+ * everywhere but Plain, which has authenticity (and with it replay
+ * prevention and history) off.
+ */
+export const LATEST = handDescriptor(
+  "Latest",
+  [
+    { name: "a", service: "latest.A", dynamic: false },
+    { name: "b", service: "latest.B", dynamic: false },
+    { name: "c", service: "latest.C", dynamic: false },
+  ],
+  ["a", "b", "a", "b", null],
+  [
+    { from: 0, to: 1, sender: "a", receiver: "b", kind: "oneway", rpc: "/latest.B/Order" },
+    { from: 1, to: 2, sender: "b", receiver: "a", kind: "oneway", rpc: "/latest.A/Note" },
+    { from: 2, to: 3, sender: "a", receiver: "b", kind: "oneway", rpc: "/latest.B/Plain", security: { privacy: "none", authenticity: "none", nonRepudiation: false, replayPrevention: false, history: "none" } },
+    { from: 3, to: 4, sender: "b", receiver: "c", kind: "oneway", rpc: "/latest.C/Forward" },
+  ],
+);
+
 const text = (s: string): Uint8Array => toBinary(TextSchema, create(TextSchema, { query: s }));
 
 function identities(ids: readonly string[]) {
@@ -275,5 +298,32 @@ export function rebindingTrace(): RefusedTrace {
     resolver: keys.resolver,
     reason: /step 4 \(edge 1, \/rebind\.Worker\/Task oneway\) binds w to "worker-2", but w is bound to "worker-1": a runtime refuses to re-bind a role to another principal/,
     line: { "c (received)": 2 },
+  };
+}
+
+/**
+ * Latest as c records it: Forward arrives with the history Order, Note,
+ * Plain and b's signature only. a's latest message, Plain, has no
+ * authenticity; its latest authenticated one, Order, is what c's runtime
+ * must verify, so a log without a's signature for Order is one c's runtime
+ * refuses. Accepted counterpart: with that signature.
+ */
+export function visibilityTrace(): RefusedTrace {
+  const keys = identities(["alice", "bob", "carol"]);
+  const start = { a: "alice", b: "bob", c: "carol" };
+  const run: ForgedMessage[] = [
+    { edge: 0, payload: text("order: 10 crates") },
+    { edge: 1, payload: text("noted") },
+    { edge: 2, payload: text("by the way") },
+    { edge: 3, payload: text("forwarded order") },
+  ];
+  const received = (signed: number[]): ForgedRecord[] => [{ direction: "received", role: "c", upTo: 4, signed }];
+  return {
+    logs: { "c (received)": forgeLog(LATEST.descriptor, start, keys.byId, run, received([4])) },
+    accepted: { "c, with a's signature": forgeLog(LATEST.descriptor, start, keys.byId, run, received([1, 4])) },
+    sessions: [LATEST],
+    resolver: keys.resolver,
+    reason: /this record of receiving step 4 \(edge 3, \/latest\.C\/Forward oneway\) lacks the signature of a \(alice\) for step 1 \(edge 0, \/latest\.B\/Order oneway\), which its receiver must have verified \(history visibility\)/,
+    line: { "c (received)": 1 },
   };
 }
