@@ -7,6 +7,7 @@
  */
 import type { SessionDescriptor } from "../descriptor/types.js";
 import type { CryptoBackend } from "../keys/crypto/index.js";
+import { MAX_SEGMENT } from "../monitor/open.js";
 import type { EvidenceItem } from "../runtime/evidence.js";
 import { bindingsBytes, hex } from "../wire/encoding.js";
 import { Fault } from "./fault.js";
@@ -70,15 +71,29 @@ function checkFollowsOn(l: EvidenceLogLine, before: { step: bigint; line: number
   }
 }
 
-/** The recording role sent (one item) or received the record's last message. */
+/**
+ * The recording role sent (one item) or received the record's last message,
+ * and a received record's history is about other roles only, no longer than
+ * a runtime accepts: the checks a receiving runtime makes of a segment.
+ */
 function checkRecorder(d: SessionDescriptor, l: EvidenceLogLine): void {
   const e = l.record.entry;
   const last = e.items[e.items.length - 1]!;
   const edge = d.edges[last.edge];
   if (edge === undefined) throw new Fault(l.line, `step ${last.step} names edge ${last.edge}, which ${d.name} does not have`);
-  if (e.direction === "sent" && edge.sender !== e.role) throw new Fault(l.line, `role ${e.role} records sending step ${last.step}, but edge ${edge.id} is sent by ${edge.sender}`);
-  if (e.direction === "received" && edge.receiver !== e.role) throw new Fault(l.line, `role ${e.role} records receiving step ${last.step}, but edge ${edge.id} is received by ${edge.receiver}`);
-  if (e.direction === "sent" && e.items.length !== 1) throw new Fault(l.line, "a record of a sent message has exactly one item");
+  if (e.direction === "sent") {
+    if (edge.sender !== e.role) throw new Fault(l.line, `role ${e.role} records sending step ${last.step}, but edge ${edge.id} is sent by ${edge.sender}`);
+    if (e.items.length !== 1) throw new Fault(l.line, "a record of a sent message has exactly one item");
+    return;
+  }
+  if (edge.receiver !== e.role) throw new Fault(l.line, `role ${e.role} records receiving step ${last.step}, but edge ${edge.id} is received by ${edge.receiver}`);
+  if (e.items.length - 1 > MAX_SEGMENT) throw new Fault(l.line, `the envelope of step ${last.step} carries a history of ${e.items.length - 1} messages; a runtime refuses more than ${MAX_SEGMENT}`);
+  for (const x of e.items.slice(0, -1)) {
+    const h = d.edges[x.edge];
+    if (h !== undefined && (h.sender === e.role || h.receiver === e.role)) {
+      throw new Fault(l.line, `the history of step ${last.step} claims step ${x.step} (edge ${h.id}), which involves ${e.role} itself: its runtime refuses such a history`);
+    }
+  }
 }
 
 function sameItem(a: EvidenceItem, b: EvidenceItem): boolean {

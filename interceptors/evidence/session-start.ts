@@ -1,8 +1,8 @@
 /**
  * The first checks of a session in an evidence log: every record has the same
  * start, the session id is the hash of it, a descriptor given has its code,
- * and the start binds the descriptor's static roles exactly once
- * (docs/evidence.md, checks 2.1 and 2.2).
+ * and the start binds the descriptor's static roles as a joining runtime
+ * requires (docs/evidence.md, checks 2.1 and 2.2).
  */
 import type { CryptoBackend } from "../keys/crypto/index.js";
 import type { EvidenceEntry } from "../runtime/evidence.js";
@@ -11,6 +11,9 @@ import { sessionIdOf } from "../wire/transcript.js";
 import { Fault } from "./fault.js";
 import type { EvidenceLogLine } from "./read.js";
 import type { KnownSession } from "./sessions.js";
+
+/** Nonce length of a session start: a joining runtime refuses any other. */
+const NONCE_BYTES = 32;
 
 /** Checks the start of the session `sid` in its records `lines`. */
 export function checkStart(crypto: CryptoBackend, sid: string, lines: readonly EvidenceLogLine[]): void {
@@ -22,6 +25,7 @@ export function checkStart(crypto: CryptoBackend, sid: string, lines: readonly E
     if (!sameStart(e.start, start)) throw new Fault(l.line, `the session start of session ${short} differs from the one at line ${first.line}`);
     if (e.sessionCode !== hex(e.start.code)) throw new Fault(l.line, `sessionCode ${e.sessionCode} differs from the start's code ${hex(e.start.code)}`);
   }
+  if (start.nonce.length !== NONCE_BYTES) throw new Fault(first.line, `the start's nonce is ${start.nonce.length} bytes; a runtime joining the session refuses any but ${NONCE_BYTES}`);
   if (hex(sessionIdOf(crypto, start)) !== sid) throw new Fault(first.line, `session id ${short} is not the hash of its start`);
 }
 

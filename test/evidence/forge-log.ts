@@ -35,9 +35,17 @@ export interface ForgedRecord {
 /**
  * The log (its text) of `records` for the run `messages` of a session of `d`
  * started with `start` (role -> principal); `identities` by principal sign.
+ * `nonceBytes`: the length of the start's nonce (32, as the runtime makes it).
  */
-export function forgeLog(d: SessionDescriptor, start: Readonly<Record<string, string>>, identities: Readonly<Record<string, Identity>>, messages: readonly ForgedMessage[], records: readonly ForgedRecord[]): string {
-  const info = { nonce: crypto.randomBytes(32), code: unhex(d.code), timeMs: 1_700_000_000_000n, bindings: Object.entries(start).map(([role, principal]) => ({ role, principal })) };
+export function forgeLog(
+  d: SessionDescriptor,
+  start: Readonly<Record<string, string>>,
+  identities: Readonly<Record<string, Identity>>,
+  messages: readonly ForgedMessage[],
+  records: readonly ForgedRecord[],
+  options: { readonly nonceBytes?: number } = {},
+): string {
+  const info = { nonce: crypto.randomBytes(options.nonceBytes ?? 32), code: unhex(d.code), timeMs: 1_700_000_000_000n, bindings: Object.entries(start).map(([role, principal]) => ({ role, principal })) };
   const sid = sessionIdOf(crypto, info);
   const principals: Record<string, string> = { ...start };
   let h = transcriptStart(crypto, sid);
