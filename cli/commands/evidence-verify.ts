@@ -14,7 +14,7 @@ import { loadDescriptors } from "../descriptor-module.js";
 export const evidenceVerify: Command = {
   kind: "command",
   summary: "verify an evidence log offline, with public keys and session descriptors only",
-  usage: "secsession evidence verify <log> --keyring FILE --descriptor MODULE[#ExportName] [--direct-signatures] [--expect-head HEX]",
+  usage: "secsession evidence verify <log> --keyring FILE --descriptor MODULE[#ExportName] [--direct-signatures] [--expect-head HEX] [--progress]",
   help: `Usage: secsession evidence verify <log> --keyring FILE --descriptor MODULE[#ExportName] [options]
 
 Checks an evidence log written by createFileEvidenceLog (interceptors/evidence):
@@ -37,6 +37,7 @@ Options:
                               signature of the sender over a later transcript hash covers it too)
   --expect-head HEX           the chain head (SHA-256 of the last line) recorded elsewhere: fails if
                               the log does not end there (detects records removed from the end)
+  --progress                  report on stderr as records are checked (a line per tenth of the log)
   -h, --help                  this help
 
 Output: on success, a summary on stdout; on failure, the line at fault and why on stderr.
@@ -49,6 +50,7 @@ Exit codes: 0 the log verifies, 1 it does not, 2 usage error or an input that ca
         descriptor: { type: "string", multiple: true },
         "direct-signatures": { type: "boolean", default: false },
         "expect-head": { type: "string" },
+        progress: { type: "boolean", default: false },
       },
       { min: 1, max: 1, names: "<log>" },
     );
@@ -74,7 +76,17 @@ Exit codes: 0 the log verifies, 1 it does not, 2 usage error or an input that ca
     const sessions: VerifiableSession[] = [];
     for (const spec of values.descriptor) for (const s of await sessionsOf(spec, io.cwd)) if (!sessions.some((x) => x.descriptor === s.descriptor)) sessions.push(s);
 
-    const r = verifyEvidence(bytes, sessions, resolver, { nonRepudiation: values["direct-signatures"] === true ? "direct" : "transcript" });
+    let shown = 0;
+    const progress = (done: number, total: number): void => {
+      // A line per tenth of the log, and the last one.
+      if (total === 0 || (done < total && done * 10 < (shown + 1) * total)) return;
+      shown = Math.floor((done * 10) / total);
+      io.err(`  ${done} of ${total} records checked\n`);
+    };
+    const r = verifyEvidence(bytes, sessions, resolver, {
+      nonRepudiation: values["direct-signatures"] === true ? "direct" : "transcript",
+      ...(values.progress === true ? { onProgress: progress } : {}),
+    });
     if (!r.ok) {
       io.err(`${logPath}: verification FAILED\n  ${r.line > 0 ? `line ${r.line}: ` : ""}${r.reason}\n`);
       return EXIT.failed;

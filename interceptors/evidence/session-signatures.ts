@@ -31,6 +31,8 @@ export function checkSignatures(
   lines: readonly EvidenceLogLine[],
   steps: readonly Step[],
   resolver: KeyResolver,
+  /** Called after each record (progress reports). */
+  checked?: () => void,
 ): Signed {
   const verified = new Set<string>();
   const at = new Set<string>();
@@ -60,6 +62,7 @@ export function checkSignatures(
       if ((latest.get(speaker) ?? 0n) < s.step) latest.set(speaker, s.step);
     }
     checkRequired(l, steps, carried);
+    checked?.();
   }
   return { count: verified.size, at, latest };
 }

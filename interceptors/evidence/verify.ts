@@ -99,6 +99,12 @@ export interface VerifyOptions {
    * - `"direct"`: a verified signature of its sender at exactly its step.
    */
   readonly nonRepudiation?: "transcript" | "direct";
+  /**
+   * Called as records are checked, with how many are done and the total: at
+   * least every 1,000 records and once at the end (for a progress display;
+   * reading the log comes before the first call).
+   */
+  readonly onProgress?: (records: number, total: number) => void;
 }
 
 /**
@@ -132,7 +138,9 @@ export function verifyEvidence(
       else lines.push(l);
     }
     const details: SessionSummary[] = [];
-    for (const [sid, lines] of bySession) details.push(verifySession(crypto, sid, lines, byCode, resolver, options.nonRepudiation ?? "transcript"));
+    const progress = progressOf(read.lines.length, options.onProgress);
+    for (const [sid, lines] of bySession) details.push(verifySession(crypto, sid, lines, byCode, resolver, options.nonRepudiation ?? "transcript", progress));
+    options.onProgress?.(read.lines.length, read.lines.length);
     return {
       ok: true,
       sessions: details.length,
@@ -171,6 +179,7 @@ function verifySession(
   byCode: ReadonlyMap<string, readonly KnownSession[]>,
   resolver: KeyResolver,
   nrMode: "transcript" | "direct",
+  progress: (() => void) | undefined,
 ): SessionSummary {
   const first = lines[0]!;
   const e0 = first.record.entry;
@@ -179,7 +188,7 @@ function verifySession(
   const d: SessionDescriptor = session.descriptor;
   const messages = collectMessages(crypto, d, sid, lines);
   const run = walkPath(crypto, d, e0.sessionId, e0.start.bindings, messages);
-  const signed = checkSignatures(crypto, e0.sessionId, lines, run.steps, resolver);
+  const signed = checkSignatures(crypto, e0.sessionId, lines, run.steps, resolver, progress);
   const nonRepudiable = checkNonRepudiation(run.steps, signed, nrMode);
   const values = checkSessionValues(crypto, d, session.schemas, e0.start.bindings, run.steps);
   return {
@@ -196,5 +205,15 @@ function verifySession(
     principals: run.principals,
     state: run.state,
     finished: d.states[run.state]?.holder === null,
+  };
+}
+
+/** Counts checked records (the signature check, the costly part, counts them) and reports every 1,000. */
+function progressOf(total: number, report: VerifyOptions["onProgress"]): (() => void) | undefined {
+  if (report === undefined) return undefined;
+  let done = 0;
+  return () => {
+    done++;
+    if (done % 1000 === 0 && done < total) report(done, total);
   };
 }
