@@ -309,10 +309,9 @@ test("the file log: serialised appends, resumes an existing log, refuses to exte
   t.throws(() => createFileEvidenceLog(join(dir, "bad.jsonl")), { message: /refusing to extend .* line 1: the line is not JSON/ });
 });
 
-// Known runtime gap (reported): receivers record every signature that came with an envelope, but check only the
-// ones their history mode requires (the first match per role and step). Anyone on the path can append a bogus
-// signature; the honest receiver accepts the message, records the bogus signature, and its own log no longer
-// verifies. Remove `.failing` when the runtime records only signatures it verified.
+// Regression: receivers recorded every signature that came with an envelope but checked only the ones their
+// history mode requires, so a bogus signature appended on the path spoilt the honest receiver's own log. The runtime
+// now records only the signatures it made or verified.
 test("a bogus signature appended in transit does not spoil the receiver's evidence log", async (t) => {
   const bogus: grpc.Interceptor = (options, nextCall) =>
     new grpc.InterceptingCall(nextCall(options), {
@@ -330,11 +329,8 @@ test("a bogus signature appended in transit does not spoil the receiver's eviden
   t.true(v.ok);
 });
 
-// Known runtime gap (reported): Party.wrap records a sent message as `sealed.state.history.at(-1)!`, but with two
-// roles the sender's history is pruned to nothing after every message (both roles have acted at its step), so the
-// record throws after the sender's state was committed: the message is never sent and the call fails with
-// INVALID_ARGUMENT "Cannot read properties of undefined (reading 'edge')". Every two-role session fails with an
-// evidence sink. Remove `.failing` when the runtime records the envelope's own item instead.
+// Regression: Party.wrap recorded a sent message from the sender's history, which two roles prune to nothing after
+// every message, so every two-role session failed with an evidence sink. It records the envelope's own item now.
 test("a two-role session (Single) runs with an evidence log, and the log verifies", async (t) => {
   const { SingleC, SingleW } = await import("../../gen/single/single_secsession.js");
   const { cluster } = await import("../support/parties.js");
