@@ -16,4 +16,4 @@ export type { EvidenceLog, EvidenceLogLine, ReadOptions } from "./read.js";
 export { encodeRecord, decodeRecord, lineHash, GENESIS_PREV } from "./format.js";
 export type { EvidenceRecord } from "./format.js";
 export { verifyEvidence } from "./verify.js";
-export type { EvidenceVerification, SessionSummary, VerifyOptions } from "./verify.js";
+export type { EvidenceVerification, SessionSummary, VerifiableSession, VerifyOptions } from "./verify.js";

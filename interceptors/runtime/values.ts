@@ -11,6 +11,18 @@ import type { ValueCheck } from "../monitor/open.js";
 /** Looks up the schema of a message type. */
 export type SchemaLookup = (typeName: string) => DescMessage | undefined;
 
+/** An earlier message a `where` or `opens` clause compares with, decoded with its schema. */
+export interface EarlierMessage {
+  readonly message: Message;
+  readonly schema: DescMessage;
+}
+
+/**
+ * The earlier message of `ref.rpc` in `ref.direction` the checking role
+ * keeps (the latest one it sent or received), or undefined when it has none.
+ */
+export type EarlierLookup = (ref: EarlierFieldRef) => EarlierMessage | undefined;
+
 /**
  * The value check of one message: decodes the payload in the clear as
  * `schema` (left in `out.message`), then checks its values.
@@ -30,54 +42,75 @@ export function valueCheck(
       return { kind: "malformed", reason: `the payload of edge ${edge.id} does not decode as ${schema.typeName}` };
     }
     out.message = message;
-    const reason = checkDecoded(edge, principals, state, message, payload);
-    return reason === undefined ? undefined : { kind: "value", reason };
-  };
-
-  function checkDecoded(edge: EdgeDescriptor, principals: Readonly<Record<string, string>>, state: Parameters<ValueCheck>[2], message: Message, payload: Uint8Array): string | undefined {
-    const get = (m: Message, s: DescMessage, number: number): unknown => {
-      const f = s.fields.find((x) => x.number === number);
-      if (f === undefined) return undefined;
-      if (f.oneof !== undefined) {
-        const o = (m as unknown as Record<string, { case?: string; value?: unknown }>)[f.oneof.localName];
-        return o?.case === f.localName ? o.value : undefined;
-      }
-      return (m as unknown as Record<string, unknown>)[f.localName];
-    };
-    if (edge.case !== null) {
-      const oneof = schema.oneofs.find((o) => o.name === edge.case!.oneof);
-      const field = schema.fields.find((f) => f.number === edge.case!.field.number);
-      const actual = oneof === undefined ? undefined : (message as unknown as Record<string, { case?: string }>)[oneof.localName]?.case;
-      if (field === undefined || actual !== field.localName) {
-        return `edge ${edge.id} is the ${edge.case.field.name} branch, but the response carries ${actual === undefined ? "no case" : `case ${actual}`}`;
-      }
-    }
-    for (const b of edge.binds) {
-      if (b.field === null) continue;
-      const v = get(message, schema, b.field.number);
-      if (v !== principals[b.role]) return `${b.field.name} must name the principal bound to ${b.role} (${JSON.stringify(principals[b.role])}), got ${JSON.stringify(v)}`;
-    }
-    const earlier = (ref: EarlierFieldRef): { value: unknown; ok: boolean } => {
+    const earlier: EarlierLookup = (ref) => {
       const bytes = state.values[`${ref.rpc}|${ref.direction}`];
       const type = typeOf(ref);
       const s = type === undefined ? undefined : schemas(type);
-      if (bytes === undefined || s === undefined) return { value: undefined, ok: false };
-      return { value: get(fromBinary(s, bytes), s, ref.field.number), ok: true };
+      return bytes === undefined || s === undefined ? undefined : { message: fromBinary(s, bytes), schema: s };
     };
-    for (const w of edge.where) {
-      const mine = get(message, schema, w.field.number);
-      const theirs = earlier(w.equals);
-      if (!theirs.ok) return `no earlier ${w.equals.rpc} ${w.equals.direction} to compare ${w.field.name} with`;
-      const f = schema.fields.find((x) => x.number === w.field.number);
-      if (!sameValue(mine, theirs.value, f?.message)) return `${w.field.name} must equal ${w.equals.field.name} of the earlier ${w.equals.rpc} ${w.equals.direction}`;
+    const reason = checkValues(crypto, edge, schema, message, payload, principals, earlier);
+    return reason === undefined ? undefined : { kind: "value", reason };
+  };
+}
+
+/**
+ * The values of a decoded message of `edge` (its payload `payload`, in the
+ * clear): the oneof case of a response branch, principals bound from its
+ * fields (`principals`: after this message's bindings), `where` equalities
+ * and `opens` commitments against the earlier messages `earlier` finds.
+ * Returns why the message is refused, or undefined. The runtime's receivers
+ * and the offline evidence verifier both check with this.
+ */
+export function checkValues(
+  crypto: CryptoBackend,
+  edge: EdgeDescriptor,
+  schema: DescMessage,
+  message: Message,
+  payload: Uint8Array,
+  principals: Readonly<Record<string, string>>,
+  earlier: EarlierLookup,
+): string | undefined {
+  if (edge.case !== null) {
+    const oneof = schema.oneofs.find((o) => o.name === edge.case!.oneof);
+    const field = schema.fields.find((f) => f.number === edge.case!.field.number);
+    const actual = oneof === undefined ? undefined : (message as unknown as Record<string, { case?: string }>)[oneof.localName]?.case;
+    if (field === undefined || actual !== field.localName) {
+      return `edge ${edge.id} is the ${edge.case.field.name} branch, but the response carries ${actual === undefined ? "no case" : `case ${actual}`}`;
     }
-    if (edge.opens !== null) {
-      const c = earlier(edge.opens);
-      if (!c.ok || !(c.value instanceof Uint8Array)) return `no earlier commitment ${edge.opens.field.name} to open`;
-      if (!constantTimeEqual(crypto.sha256(payload), c.value)) return `the payload does not open the earlier ${edge.opens.field.name} (its SHA-256 differs)`;
-    }
-    return undefined;
   }
+  for (const b of edge.binds) {
+    if (b.field === null) continue;
+    const v = fieldValue(message, schema, b.field.number);
+    if (v !== principals[b.role]) return `${b.field.name} must name the principal bound to ${b.role} (${JSON.stringify(principals[b.role])}), got ${JSON.stringify(v)}`;
+  }
+  const earlierValue = (ref: EarlierFieldRef): { value: unknown; ok: boolean } => {
+    const e = earlier(ref);
+    return e === undefined ? { value: undefined, ok: false } : { value: fieldValue(e.message, e.schema, ref.field.number), ok: true };
+  };
+  for (const w of edge.where) {
+    const mine = fieldValue(message, schema, w.field.number);
+    const theirs = earlierValue(w.equals);
+    if (!theirs.ok) return `no earlier ${w.equals.rpc} ${w.equals.direction} to compare ${w.field.name} with`;
+    const f = schema.fields.find((x) => x.number === w.field.number);
+    if (!sameValue(mine, theirs.value, f?.message)) return `${w.field.name} must equal ${w.equals.field.name} of the earlier ${w.equals.rpc} ${w.equals.direction}`;
+  }
+  if (edge.opens !== null) {
+    const c = earlierValue(edge.opens);
+    if (!c.ok || !(c.value instanceof Uint8Array)) return `no earlier commitment ${edge.opens.field.name} to open`;
+    if (!constantTimeEqual(crypto.sha256(payload), c.value)) return `the payload does not open the earlier ${edge.opens.field.name} (its SHA-256 differs)`;
+  }
+  return undefined;
+}
+
+/** The value of field `number` of `m` (undefined when it is a oneof member that is not set). */
+function fieldValue(m: Message, s: DescMessage, number: number): unknown {
+  const f = s.fields.find((x) => x.number === number);
+  if (f === undefined) return undefined;
+  if (f.oneof !== undefined) {
+    const o = (m as unknown as Record<string, { case?: string; value?: unknown }>)[f.oneof.localName];
+    return o?.case === f.localName ? o.value : undefined;
+  }
+  return (m as unknown as Record<string, unknown>)[f.localName];
 }
 
 function sameValue(a: unknown, b: unknown, messageSchema: DescMessage | undefined): boolean {

@@ -12,7 +12,8 @@ import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AttestationSchema, EnvelopeSchema } from "../../gen/secsession/v1/envelope_pb.js";
-import { ConfSession } from "../../gen/conf/conf_secsession.js";
+import { ConfPc, ConfSession } from "../../gen/conf/conf_secsession.js";
+import { file_conf_conf } from "../../gen/conf/conf_pb.js";
 import { SealedBytes } from "../../interceptors/grpc/sealed.js";
 import { keyringResolver, staticResolver, type KeyResolver } from "../../interceptors/keys/identity.js";
 import type { SessionDescriptor } from "../../interceptors/descriptor/types.js";
@@ -26,8 +27,9 @@ import {
   readEvidenceLog,
   verifyEvidence,
   type EvidenceVerification,
+  type VerifiableSession,
 } from "../../interceptors/evidence/index.js";
-import { PRINCIPALS, runSignedConf, SignedConfSession, type SignedConfRun } from "./conf-signed.js";
+import { PRINCIPALS, runSignedConf, SignedConfPc, SignedConfSession, type SignedConfRun } from "./conf-signed.js";
 
 let run: SignedConfRun;
 let resolver: KeyResolver;
@@ -39,7 +41,7 @@ test.before(async () => {
   for (const [id, path] of Object.entries(run.logs)) text[id] = readFileSync(path, "utf8");
 });
 
-const verify = (log: string | Uint8Array, d: SessionDescriptor | SessionDescriptor[] = [SignedConfSession], r: KeyResolver = resolver, direct = false): EvidenceVerification =>
+const verify = (log: string | Uint8Array, d: VerifiableSession | VerifiableSession[] = [SignedConfPc], r: KeyResolver = resolver, direct = false): EvidenceVerification =>
   verifyEvidence(log, d, r, { nonRepudiation: direct ? "direct" : "transcript" });
 
 /** The lines of a log (without the final empty string), and back. */
@@ -108,8 +110,8 @@ test("each peer's evidence log verifies: two sessions, every message it knows of
 });
 
 test("with --direct-signatures: confman's log has a signature at every step; pc's does not (visibility keeps the latest signature per role)", (t) => {
-  t.true(verify(text[PRINCIPALS.confman]!, [SignedConfSession], resolver, true).ok);
-  const r = verify(text[PRINCIPALS.pc]!, [SignedConfSession], resolver, true);
+  t.true(verify(text[PRINCIPALS.confman]!, [SignedConfPc], resolver, true).ok);
+  const r = verify(text[PRINCIPALS.pc]!, [SignedConfPc], resolver, true);
   t.false(r.ok);
   if (!r.ok) t.regex(r.reason, /step 2 \(edge 1, \/conf\.ConferenceManager\/Upload request\) requires non-repudiation, but no signature of its sender author \(alice\) for it is recorded/);
 });
@@ -189,24 +191,24 @@ test("two records swapped: refused; swapped with the chain recomputed: still ref
 });
 
 test("a session whose descriptor is not given is reported as such, at its first line", (t) => {
-  const r = verify(text[PRINCIPALS.pc]!, [ConfSession]);
+  const r = verify(text[PRINCIPALS.pc]!, [ConfPc]);
   fails(t, r, 1, new RegExp(`has session code ${SignedConfSession.code}, and no descriptor given has it \\(given: Conf ${ConfSession.code.slice(0, 12)}…\\)`));
   fails(t, verify(text[PRINCIPALS.pc]!, []), 1, /no descriptor given has it \(given: none\)/);
 });
 
 test("an edited descriptor (content no longer matches its code) is refused", (t) => {
   const edited: SessionDescriptor = { ...SignedConfSession, replayWindowMs: 1 };
-  fails(t, verify(text[PRINCIPALS.pc]!, [edited]), 1, /does not match its code: it was edited/);
+  fails(t, verify(text[PRINCIPALS.pc]!, [{ descriptor: edited, file: file_conf_conf }]), 1, /does not match its code: it was edited/);
 });
 
 test("a keyring without a principal, or with another key for it, is refused", (t) => {
   const only = staticResolver([]);
-  fails(t, verify(text[PRINCIPALS.pc]!, [SignedConfSession], only), 1, /no public key for principal "committee" \(role pc\): add it to the keyring/);
+  fails(t, verify(text[PRINCIPALS.pc]!, [SignedConfPc], only), 1, /no public key for principal "committee" \(role pc\): add it to the keyring/);
   const wrong: KeyResolver = (id) => {
     const k = resolver(id);
     return k === undefined || id !== PRINCIPALS.author ? k : { ...k, ed25519: resolver(PRINCIPALS.pc)!.ed25519 };
   };
-  const r = verify(text[PRINCIPALS.pc]!, [SignedConfSession], wrong);
+  const r = verify(text[PRINCIPALS.pc]!, [SignedConfPc], wrong);
   t.false(r.ok);
   if (!r.ok) t.regex(r.reason, /signature of author \(alice\) for step \d+ does not verify/);
 });
@@ -234,7 +236,7 @@ test("the reader names the line of malformed input and throws nothing else", (t)
   const broken = join_([ls[0]!, ls[2]!]);
   const read = readEvidenceLog(broken, { checkChain: false });
   t.is(read.lines.length, 2);
-  fails(t, verifyEvidence(read, [SignedConfSession], resolver), 2, /seq is 3, expected 2/);
+  fails(t, verifyEvidence(read, [SignedConfPc], resolver), 2, /seq is 3, expected 2/);
 });
 
 test("property: one random byte changed anywhere in a log, never verifies, and nothing throws", (t) => {
@@ -307,10 +309,9 @@ test("the file log: serialised appends, resumes an existing log, refuses to exte
   t.throws(() => createFileEvidenceLog(join(dir, "bad.jsonl")), { message: /refusing to extend .* line 1: the line is not JSON/ });
 });
 
-// Known runtime gap (reported): receivers record every signature that came with an envelope, but check only the
-// ones their history mode requires (the first match per role and step). Anyone on the path can append a bogus
-// signature; the honest receiver accepts the message, records the bogus signature, and its own log no longer
-// verifies. Remove `.failing` when the runtime records only signatures it verified.
+// Regression: receivers recorded every signature that came with an envelope but checked only the ones their
+// history mode requires, so a bogus signature appended on the path spoilt the honest receiver's own log. The runtime
+// now records only the signatures it made or verified.
 test("a bogus signature appended in transit does not spoil the receiver's evidence log", async (t) => {
   const bogus: grpc.Interceptor = (options, nextCall) =>
     new grpc.InterceptingCall(nextCall(options), {
@@ -323,18 +324,15 @@ test("a bogus signature appended in transit does not spoil the receiver's eviden
       },
     });
   const r = await runSignedConf(mkdtempSync(join(tmpdir(), "secsession-evidence-bogus-")), { interceptors: { [PRINCIPALS.author]: [bogus] } });
-  const v = verify(readFileSync(r.logs[PRINCIPALS.confman]!), [SignedConfSession], keyringResolver(r.keyring));
+  const v = verify(readFileSync(r.logs[PRINCIPALS.confman]!), [SignedConfPc], keyringResolver(r.keyring));
   if (!v.ok) t.log(`line ${v.line}: ${v.reason}`);
   t.true(v.ok);
 });
 
-// Known runtime gap (reported): Party.wrap records a sent message as `sealed.state.history.at(-1)!`, but with two
-// roles the sender's history is pruned to nothing after every message (both roles have acted at its step), so the
-// record throws after the sender's state was committed: the message is never sent and the call fails with
-// INVALID_ARGUMENT "Cannot read properties of undefined (reading 'edge')". Every two-role session fails with an
-// evidence sink. Remove `.failing` when the runtime records the envelope's own item instead.
+// Regression: Party.wrap recorded a sent message from the sender's history, which two roles prune to nothing after
+// every message, so every two-role session failed with an evidence sink. It records the envelope's own item now.
 test("a two-role session (Single) runs with an evidence log, and the log verifies", async (t) => {
-  const { SingleC, SingleW, SingleSession } = await import("../../gen/single/single_secsession.js");
+  const { SingleC, SingleW } = await import("../../gen/single/single_secsession.js");
   const { cluster } = await import("../support/parties.js");
   const { publicKeysOf } = await import("../../interceptors/keys/identity.js");
   const dir = mkdtempSync(join(tmpdir(), "secsession-evidence-single-"));
@@ -348,5 +346,5 @@ test("a two-role session (Single) runs with an evidence log, and the log verifie
     await c.close();
   }
   const keys = staticResolver(Object.values(c.peers).map((p) => [p.id, publicKeysOf(p.identity)] as const));
-  t.true(verify(readFileSync(join(dir, "client")), [SingleSession], keys).ok);
+  t.true(verify(readFileSync(join(dir, "client")), [SingleC], keys).ok);
 });

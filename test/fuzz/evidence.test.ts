@@ -23,7 +23,7 @@ import { keyringResolver, type KeyResolver } from "../../interceptors/keys/ident
 import type { EvidenceEntry } from "../../interceptors/runtime/evidence.js";
 import { hex } from "../../interceptors/wire/encoding.js";
 import { decodeRecord, encodeRecord, EvidenceLogError, GENESIS_PREV, lineHash, readEvidenceLog, verifyEvidence, type EvidenceLog } from "../../interceptors/evidence/index.js";
-import { runSignedConf, SignedConfSession } from "../evidence/conf-signed.js";
+import { runSignedConf, SignedConfPc } from "../evidence/conf-signed.js";
 import { allowTime, fuzzChunks, mutatedBytes, runChunk } from "./arbitraries.js";
 
 const SEED = 0x5e55_0005;
@@ -284,7 +284,7 @@ function problems(bytes: Uint8Array, stats: Map<string, number>): string[] {
   let v: ReturnType<typeof verifyEvidence>;
   try {
     // From the bytes where the reader refuses them (the same error is due); else from what it read (not twice).
-    v = verifyEvidence(read ?? bytes, [SignedConfSession], resolver);
+    v = verifyEvidence(read ?? bytes, [SignedConfPc], resolver);
   } catch (e: unknown) {
     return [...out, `verifyEvidence threw ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`];
   }
@@ -306,7 +306,7 @@ test.serial("the real logs verify and claim only what is true (the oracle's cont
   t.true(corpus.length >= 20);
   for (const c of corpus) {
     const bytes = utf8.encode(logOf(c.entries));
-    const v = verifyEvidence(bytes, [SignedConfSession], resolver);
+    const v = verifyEvidence(bytes, [SignedConfPc], resolver);
     t.true(v.ok, `${c.name}: ${v.ok ? "" : v.reason}`);
     t.deepEqual(problems(bytes, new Map()), [], c.name);
   }

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { keyringResolver } from "../../interceptors/keys/identity.js";
 import { encodeRecord, EvidenceLogError, lineHash, readEvidenceLog, verifyEvidence } from "../../interceptors/evidence/index.js";
-import { runSignedConf, SignedConfSession } from "../evidence/conf-signed.js";
+import { runSignedConf, SignedConfPc } from "../evidence/conf-signed.js";
 
 let lines: string[] = [];
 let keyring = "";
@@ -47,12 +47,12 @@ test("the evidence reader refuses a record spelled otherwise than the writer wri
       const e = t.throws(() => readEvidenceLog(log), { instanceOf: EvidenceLogError }, what);
       t.is(e?.line, 3, what);
       t.regex(e?.message ?? "", /^evidence log line 3: the line is not in the record format/, what);
-      const v = verifyEvidence(log, [SignedConfSession], keyringResolver(keyring));
+      const v = verifyEvidence(log, [SignedConfPc], keyringResolver(keyring));
       t.false(v.ok, what);
       if (!v.ok) t.is(v.line, 3, what);
     }
   }
   // The log as written reads and verifies.
   t.is(readEvidenceLog(lines.map((l) => `${l}\n`).join("")).lines.length, lines.length);
-  t.true(verifyEvidence(lines.map((l) => `${l}\n`).join(""), [SignedConfSession], keyringResolver(keyring)).ok);
+  t.true(verifyEvidence(lines.map((l) => `${l}\n`).join(""), [SignedConfPc], keyringResolver(keyring)).ok);
 });
