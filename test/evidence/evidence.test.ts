@@ -8,14 +8,16 @@ import test from "ava";
 import * as fc from "fast-check";
 import * as grpc from "@grpc/grpc-js";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AttestationSchema, EnvelopeSchema } from "../../gen/secsession/v1/envelope_pb.js";
 import { ConfPc, ConfSession } from "../../gen/conf/conf_secsession.js";
 import { file_conf_conf } from "../../gen/conf/conf_pb.js";
 import { SealedBytes } from "../../interceptors/grpc/sealed.js";
-import { keyringResolver, staticResolver, type KeyResolver } from "../../interceptors/keys/identity.js";
+import { keyringResolver, publicKeysOf, staticResolver, type KeyResolver } from "../../interceptors/keys/identity.js";
+import { SecSessionError } from "../../interceptors/index.js";
+import { world } from "../support/inline-session.js";
 import type { SessionDescriptor } from "../../interceptors/descriptor/types.js";
 import {
   createFileEvidenceLog,
@@ -29,7 +31,7 @@ import {
   type EvidenceVerification,
   type VerifiableSession,
 } from "../../interceptors/evidence/index.js";
-import { PRINCIPALS, runSignedConf, SignedConfPc, SignedConfSession, type SignedConfRun } from "./conf-signed.js";
+import { PRINCIPALS, runSignedConf, SignedConfConfman, SignedConfPc, SignedConfSession, type SignedConfRun } from "./conf-signed.js";
 
 let run: SignedConfRun;
 let resolver: KeyResolver;
@@ -310,23 +312,30 @@ test("the file log: serialised appends, resumes an existing log, refuses to exte
 });
 
 // Regression: receivers recorded every signature that came with an envelope but checked only the ones their
-// history mode requires, so a bogus signature appended on the path spoilt the honest receiver's own log. The runtime
-// now records only the signatures it made or verified.
-test("a bogus signature appended in transit does not spoil the receiver's evidence log", async (t) => {
-  const bogus: grpc.Interceptor = (options, nextCall) =>
-    new grpc.InterceptingCall(nextCall(options), {
-      sendMessage(message: unknown, next: (m: unknown) => void) {
-        if (!(message instanceof SealedBytes)) return next(message);
-        const env = fromBinary(EnvelopeSchema, message.bytes);
-        if (env.ack) return next(message);
-        env.attestations.push(create(AttestationSchema, { role: "pc", target: "", step: 1n, tag: new Uint8Array(64).fill(7) }));
-        next(new SealedBytes(toBinary(EnvelopeSchema, env)));
-      },
-    });
-  const r = await runSignedConf(mkdtempSync(join(tmpdir(), "secsession-evidence-bogus-")), { interceptors: { [PRINCIPALS.author]: [bogus] } });
-  const v = verify(readFileSync(r.logs[PRINCIPALS.confman]!), [SignedConfPc], keyringResolver(r.keyring));
+// history mode requires, so a bogus signature appended on the path spoilt the honest receiver's own log. Now the
+// envelope MAC covers every byte: the network cannot append anything, the message is refused before anything is
+// logged, and the genuine message that follows is logged as it came.
+test("a bogus signature appended in transit is refused, and the receiver's evidence log stays valid", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "secsession-evidence-bogus-"));
+  const w = world({ descriptor: SignedConfSession, file: file_conf_conf }, Object.values(PRINCIPALS), (id) => ({ evidence: createFileEvidenceLog(join(dir, id)) }));
+  const cfp = w.edge("Cfp", "oneway");
+  const upload = w.edge("Upload", "request");
+  const sid = (await w.party(PRINCIPALS.pc, "pc").start(PRINCIPALS)).key;
+  await w.unwrap(PRINCIPALS.author, cfp, await w.wrap(PRINCIPALS.pc, sid, cfp, { call: "CSF 2026" }), PRINCIPALS.pc);
+  const genuine = await w.wrap(PRINCIPALS.author, sid, upload, { paper: "paper.pdf" });
+  const env = fromBinary(EnvelopeSchema, genuine);
+  env.attestations.push(create(AttestationSchema, { role: "pc", target: "", step: 1n, tag: new Uint8Array(64).fill(7) }));
+  const e = await t.throwsAsync(w.unwrap(PRINCIPALS.confman, upload, toBinary(EnvelopeSchema, env), PRINCIPALS.author), { instanceOf: SecSessionError });
+  t.is(e?.kind, "bad-attestation");
+  const log = join(dir, PRINCIPALS.confman);
+  const before = existsSync(log) ? readFileSync(log, "utf8") : "";
+  t.is(before, "", "nothing of the refused message is logged");
+  await w.unwrap(PRINCIPALS.confman, upload, genuine, PRINCIPALS.author);
+  const keys = staticResolver(Object.entries(w.identities).map(([id, i]) => [id, publicKeysOf(i)] as const));
+  const v = verify(readFileSync(log), [SignedConfConfman], keys);
   if (!v.ok) t.log(`line ${v.line}: ${v.reason}`);
   t.true(v.ok);
+  t.is(linesOf(readFileSync(log, "utf8")).length, 1);
 });
 
 // Regression: Party.wrap recorded a sent message from the sender's history, which two roles prune to nothing after
@@ -334,7 +343,6 @@ test("a bogus signature appended in transit does not spoil the receiver's eviden
 test("a two-role session (Single) runs with an evidence log, and the log verifies", async (t) => {
   const { SingleC, SingleW } = await import("../../gen/single/single_secsession.js");
   const { cluster } = await import("../support/parties.js");
-  const { publicKeysOf } = await import("../../interceptors/keys/identity.js");
   const dir = mkdtempSync(join(tmpdir(), "secsession-evidence-single-"));
   const c = cluster(["client", "printer"], (id) => ({ evidence: createFileEvidenceLog(join(dir, id)) }));
   c.peers["printer"]!.runtime.serve(c.peers["printer"]!.server, SingleW, { request: () => undefined });
