@@ -11,7 +11,7 @@ import type { EdgeDescriptor } from "../descriptor/types.js";
 import { constantTimeEqual } from "../keys/crypto/index.js";
 import { refuse, type AlertKind, type Verdict } from "../errors.js";
 import { hex, type RoleBinding } from "../wire/encoding.js";
-import { ENVELOPE_VERSION, type WireEnvelope, type WireHistoryEntry } from "../wire/envelope-codec.js";
+import { ENVELOPE_VERSION, readLazyParts, type WireEnvelope, type WireHistoryEntry } from "../wire/envelope-codec.js";
 import { sessionIdOf, transcriptStep } from "../wire/transcript.js";
 import type { MonitorContext } from "./context.js";
 import { advance, type Segment } from "./advance.js";
@@ -95,23 +95,93 @@ export function openEnvelope(
   }
   const fail: Fail = (k, reason) => refuse(k, reason, edge.id, sidHex);
 
-  const walked = walk(ctx, env, edge, base, fail);
-  if (!walked.ok) return walked;
-  const { principals } = walked.value;
-  if (defences.addressing && principals[ctx.role] !== ctx.self.id) {
-    return fail("not-addressed", `role ${ctx.role} is bound to ${JSON.stringify(principals[ctx.role] ?? "")}, not to this peer ${JSON.stringify(ctx.self.id)}`);
-  }
-
-  const keying = new Keying(ctx, { ...base, principals });
+  // The keys depend on the session and its pair channels, not on the segment's bindings.
+  const keying = new Keying(ctx, base);
   let result: Verdict<Opened>;
   try {
-    result = finish(ctx, env, walked.value, base, keying, checkValues, fail, edge, joined);
+    result = checkAndFinish(ctx, env, edge, base, keying, checkValues, fail, joined);
   } catch (e: unknown) {
     keying.abandon();
     throw e;
   }
   if (!result.ok) keying.abandon();
   return result;
+}
+
+function checkAndFinish(
+  ctx: MonitorContext,
+  env: WireEnvelope,
+  edge: EdgeDescriptor,
+  base: SessionState,
+  keying: Keying,
+  checkValues: ValueCheck,
+  fail: Fail,
+  joined: boolean,
+): Verdict<Opened> {
+  // The envelope MAC before the segment is walked, when the sender is bound
+  // already: one HMAC over the bytes, and the network's forged or padded
+  // envelopes stop here, whatever history they claim (a role cannot be bound
+  // again, so the segment cannot change who the sender is).
+  const bad = header(ctx, env, edge, base, fail);
+  if (bad !== undefined) return bad;
+  // Who this role is, if the receiver knows it already or this message binds it (its own bindings, not the history's).
+  const me = base.principals[ctx.role] ?? env.bindings.find((b) => b.role === ctx.role)?.principal;
+  if (defences.addressing && me !== undefined && me !== ctx.self.id) {
+    return fail("not-addressed", `role ${ctx.role} is bound to ${JSON.stringify(me)}, not to this peer ${JSON.stringify(ctx.self.id)}`);
+  }
+  const known = base.principals[edge.sender];
+  let macBy: string | undefined;
+  if (known !== undefined) {
+    const early = applyKeyUpdates(keying, env, (from) => from === known, fail);
+    if (early !== undefined) return early;
+    const p = checkEnvelopeMac(ctx, env, edge, known, env.step, base, keying);
+    if (p !== undefined) return fail(p.kind, p.reason);
+    macBy = known;
+  }
+
+  // What the sender chose the size of is read only now (envelope-codec: read when first used).
+  const malformed = readLazyParts(env);
+  if (malformed !== undefined) return fail("malformed", `the envelope does not decode: ${malformed}`);
+  const walked = walk(ctx, env, edge, base, fail);
+  if (!walked.ok) return walked;
+  const { principals } = walked.value;
+  if (defences.addressing && principals[ctx.role] !== ctx.self.id) {
+    return fail("not-addressed", `role ${ctx.role} is bound to ${JSON.stringify(principals[ctx.role] ?? "")}, not to this peer ${JSON.stringify(ctx.self.id)}`);
+  }
+  return finish(ctx, env, walked.value, base, keying, checkValues, fail, edge, joined, macBy);
+}
+
+/** Steps are checked on a direction with authenticity or replay prevention (else they are the receiver's own count). */
+function stepsChecked(edge: EdgeDescriptor): boolean {
+  return defences.step && (edge.security.replayPrevention || edge.security.authenticity !== "none");
+}
+
+/** The checks of the envelope's step and history length, in constant time: they come before anything costs more. */
+function header(ctx: MonitorContext, env: WireEnvelope, edge: EdgeDescriptor, base: SessionState, fail: Fail): Verdict<never> | undefined {
+  const checkSteps = stepsChecked(edge);
+  if (env.step > MAX_STEP) return fail("malformed", `step ${env.step} exceeds ${MAX_STEP}`);
+  if (checkSteps && env.step <= base.step) return fail("replay", `step ${env.step} is not after the last step ${base.step} this role accepted`);
+  if (checkSteps && env.step !== base.step + 1n + BigInt(env.historyLength)) {
+    return fail("out-of-order", `step ${env.step} does not follow step ${base.step} with ${env.historyLength} unseen messages`);
+  }
+  // The session's shape bounds the history (before anything of it is walked).
+  const bound = Math.min(MAX_SEGMENT, ctx.plan.maxSegment(ctx.role, base.state));
+  if (defences.path && env.historyLength > bound) {
+    return fail("out-of-order", `the envelope carries ${env.historyLength} unseen messages; from global state ${base.state} at most ${bound} can come before a message to ${ctx.role}`);
+  }
+  return undefined;
+}
+
+/** Applies the envelope's key updates from the principals `from` admits (refused as a verdict, not thrown). */
+function applyKeyUpdates(keying: Keying, env: WireEnvelope, from: (principal: string) => boolean, fail: Fail): Verdict<never> | undefined {
+  try {
+    keying.applyUpdates(env.keyUpdates.filter((u) => from(u.from)));
+  } catch (e: unknown) {
+    if (e instanceof KeyUpdateError) return fail("bad-key-update", e.message);
+    if (e instanceof UnknownPeerError) return fail("unknown-peer", e.message);
+    throw e;
+  }
+  return undefined;
 }
 
 /** A message of the segment after the structural walk: its edge, the receiver's own step count, and its sender's principal. */
@@ -130,18 +200,8 @@ interface Walked {
  * there cannot rewind the receiver).
  */
 function walk(ctx: MonitorContext, env: WireEnvelope, edge: EdgeDescriptor, base: SessionState, fail: Fail): Verdict<Walked> {
-  const checkSteps = defences.step && (edge.security.replayPrevention || edge.security.authenticity !== "none");
-  if (env.step > MAX_STEP) return fail("malformed", `step ${env.step} exceeds ${MAX_STEP}`);
-  if (checkSteps && env.step <= base.step) return fail("replay", `step ${env.step} is not after the last step ${base.step} this role accepted`);
+  const checkSteps = stepsChecked(edge);
   const first = base.step + 1n;
-  if (checkSteps && env.step !== first + BigInt(env.history.length)) {
-    return fail("out-of-order", `step ${env.step} does not follow step ${base.step} with ${env.history.length} unseen messages`);
-  }
-  // The session's shape bounds the history (before anything of it is walked).
-  const bound = Math.min(MAX_SEGMENT, ctx.plan.maxSegment(ctx.role, base.state));
-  if (defences.path && env.history.length > bound) {
-    return fail("out-of-order", `the envelope carries ${env.history.length} unseen messages; from global state ${base.state} at most ${bound} can come before a message to ${ctx.role}`);
-  }
   const items: Array<Walked["items"][number]> = [];
   let state = base.state;
   const principals = record(base.principals);
@@ -187,22 +247,21 @@ function finish(
   fail: Fail,
   edge: EdgeDescriptor,
   joined: boolean,
+  macBy: string | undefined,
 ): Verdict<Opened> {
   const { principals } = walked;
   const sid = base.sessionId;
   const sessionPrincipals = new Set(Object.values(principals));
-  try {
-    keying.applyUpdates(env.keyUpdates.filter((u) => sessionPrincipals.has(u.from)));
-  } catch (e: unknown) {
-    if (e instanceof KeyUpdateError) return fail("bad-key-update", e.message);
-    if (e instanceof UnknownPeerError) return fail("unknown-peer", e.message);
-    throw e;
-  }
+  // Updates already applied (those of the sender, for the early MAC) are skipped by their version.
+  const updated = applyKeyUpdates(keying, env, (from) => sessionPrincipals.has(from), fail);
+  if (updated !== undefined) return updated;
   const current = walked.items[walked.items.length - 1]!;
   const problem = (p: AttestationProblem | undefined) => (p === undefined ? undefined : fail(p.kind, p.reason));
-  // The envelope MAC first: it costs one HMAC over the bytes, and forged bytes stop here.
-  const macProblem = problem(checkEnvelopeMac(ctx, env, edge, current.principal, current.step, base, keying));
-  if (macProblem !== undefined) return macProblem;
+  // The envelope MAC, unless it was checked before the walk for the same sender.
+  if (macBy !== current.principal) {
+    const macProblem = problem(checkEnvelopeMac(ctx, env, edge, current.principal, current.step, base, keying));
+    if (macProblem !== undefined) return macProblem;
+  }
 
   // The transcript: a benchmark baseline keeps none (monitor/protection.ts).
   const hashed = (ctx.protection ?? "full") === "full";

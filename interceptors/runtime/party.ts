@@ -20,7 +20,7 @@ import { UNHASHED } from "../monitor/protection.js";
 import { StoreUnavailableError } from "../store/store.js";
 import { hex, type RoleBinding } from "../wire/encoding.js";
 import { receiptInput, sessionIdOf } from "../wire/transcript.js";
-import { decodeEnvelope, encodeEnvelope, EnvelopeDecodeError, type WireEnvelope } from "../wire/envelope-codec.js";
+import { decodeEnvelope, encodeEnvelope, EnvelopeDecodeError, readLazyParts, type WireEnvelope } from "../wire/envelope-codec.js";
 import type { RuntimeCore } from "./runtime-core.js";
 import type { EvidenceItem } from "./evidence.js";
 import { valueCheck } from "./values.js";
@@ -311,6 +311,8 @@ export class Party {
       throw fail("the receipt is not for the message sent");
     }
     if (edge.security.authenticity === "none") return;
+    const malformed = readLazyParts(env);
+    if (malformed !== undefined) throw this.core.alert(new SecSessionError("malformed", `the envelope does not decode: ${malformed}`), sent.key, edge.id, peer);
     const a = env.attestations.find((x) => x.role === edge.receiver);
     if (a === undefined) throw fail("the receipt carries no attestation");
     if (edge.security.authenticity === "hmac-sha256") {

@@ -74,6 +74,12 @@ export interface WireStart {
  * A decoded envelope. Byte fields are views into the decoded buffer (copy
  * what outlives the message); `body` is every byte before the MAC field
  * (the whole encoding when there is no MAC).
+ *
+ * `history` and `attestations`, the parts whose size the sender chooses, are
+ * located by the decoding pass and counted (`historyLength`,
+ * `attestationCount`), but read only when first used: a receiver refuses a
+ * forged envelope on its MAC before it reads them. Reading them may throw
+ * EnvelopeDecodeError (call `readLazyParts` first to get that as a value).
  */
 export interface WireEnvelope {
   readonly version: number;
@@ -82,7 +88,9 @@ export interface WireEnvelope {
   readonly step: bigint;
   readonly payload: Uint8Array;
   readonly history: readonly WireHistoryEntry[];
+  readonly historyLength: number;
   readonly attestations: readonly WireAttestation[];
+  readonly attestationCount: number;
   readonly start: WireStart | undefined;
   readonly keyUpdates: readonly WireKeyUpdate[];
   readonly bindings: readonly RoleBinding[];
@@ -247,8 +255,8 @@ function readEnvelope(r: Reader, bytes: Uint8Array): WireEnvelope {
   let edge = 0;
   let step = 0n;
   let payload = EMPTY;
-  const history: WireHistoryEntry[] = [];
-  const attestations: WireAttestation[] = [];
+  const historyAt: number[] = [];
+  const attestationsAt: number[] = [];
   let start: WireStart | undefined;
   const keyUpdates: WireKeyUpdate[] = [];
   const bindings: RoleBinding[] = [];
@@ -268,12 +276,12 @@ function readEnvelope(r: Reader, bytes: Uint8Array): WireEnvelope {
       case V(4): step = r.uint64(); break;
       case L(5): payload = r.bytes(end); break;
       case L(6):
-        if (history.length >= DECODE_LIMITS.history) fail(`more than ${DECODE_LIMITS.history} history entries`);
-        history.push(readHistoryEntry(r, r.delimited(end)));
+        if (historyAt.length >= 2 * DECODE_LIMITS.history) fail(`more than ${DECODE_LIMITS.history} history entries`);
+        locate(r, end, historyAt);
         break;
       case L(7):
-        if (attestations.length >= DECODE_LIMITS.attestations) fail(`more than ${DECODE_LIMITS.attestations} attestations`);
-        attestations.push(readAttestation(r, r.delimited(end)));
+        if (attestationsAt.length >= 2 * DECODE_LIMITS.attestations) fail(`more than ${DECODE_LIMITS.attestations} attestations`);
+        locate(r, end, attestationsAt);
         break;
       case L(8):
         if (start !== undefined) fail("a second session start");
@@ -295,7 +303,66 @@ function readEnvelope(r: Reader, bytes: Uint8Array): WireEnvelope {
         other(r, t, end, ENVELOPE_FIELDS, "Envelope"); // unknown fields are dropped, never kept
     }
   }
-  return { version, sessionId, edge, step, payload, history, attestations, start, keyUpdates, bindings, ack, payloadKeyVersion, macKeyVersion, mac, body };
+  let history: WireHistoryEntry[] | undefined;
+  let attestations: WireAttestation[] | undefined;
+  return {
+    version,
+    sessionId,
+    edge,
+    step,
+    payload,
+    get history() {
+      return (history ??= readEach(bytes, historyAt, readHistoryEntry));
+    },
+    historyLength: historyAt.length / 2,
+    get attestations() {
+      return (attestations ??= readEach(bytes, attestationsAt, readAttestation));
+    },
+    attestationCount: attestationsAt.length / 2,
+    start,
+    keyUpdates,
+    bindings,
+    ack,
+    payloadKeyVersion,
+    macKeyVersion,
+    mac,
+    body,
+  };
+}
+
+/** Records where the length-delimited field that follows starts and ends, and skips it. */
+function locate(r: Reader, end: number, at: number[]): void {
+  const to = r.delimited(end);
+  at.push(r.pos, to);
+  r.pos = to;
+}
+
+/** Reads the sub-messages located at `at` (start, end pairs) with `read`. */
+function readEach<T>(bytes: Uint8Array, at: readonly number[], read: (r: Reader, end: number) => T): T[] {
+  const r = new Reader(bytes);
+  const out: T[] = new Array<T>(at.length / 2);
+  for (let i = 0; i < at.length; i += 2) {
+    r.pos = at[i]!;
+    out[i / 2] = read(r, at[i + 1]!);
+  }
+  return out;
+}
+
+/**
+ * Reads the parts of `env` that decoding located but did not read (its
+ * history and attestations), so that what is malformed in them is refused as
+ * a value rather than thrown where they are used. Returns the reason, or
+ * undefined.
+ */
+export function readLazyParts(env: WireEnvelope): string | undefined {
+  try {
+    void env.history;
+    void env.attestations;
+    return undefined;
+  } catch (e: unknown) {
+    if (e instanceof EnvelopeDecodeError) return e.message;
+    throw e;
+  }
 }
 
 function pushBinding(out: RoleBinding[], r: Reader, end: number): void {

@@ -11,7 +11,7 @@ import test from "ava";
 import fc from "fast-check";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { EnvelopeSchema, type Envelope } from "../../gen/secsession/v1/envelope_pb.js";
-import { decodeEnvelope, EnvelopeDecodeError, MAC_FIELD, type WireEnvelope } from "../../interceptors/wire/envelope-codec.js";
+import { decodeEnvelope, EnvelopeDecodeError, MAC_FIELD, readLazyParts, type WireEnvelope } from "../../interceptors/wire/envelope-codec.js";
 import { allowTime, fuzzChunks, hostileBytes, messageArb, mutatedBytes, runChunk } from "./arbitraries.js";
 
 const SEED = 0x5e55_0011;
@@ -25,7 +25,7 @@ const input = fc.oneof(
 );
 
 /** The decoder's refusals of what protobuf would accept (docs/protocol.md, "Envelope fields"). */
-const STRICTER = [/overruns its message/, /truncated/, /varint longer than 10 bytes/, /a second session start/, /two bodies/, /not valid UTF-8/, /wire type/, /follows the envelope MAC/, /groups/, /^more than \d+/];
+const STRICTER = [/overruns its message/, /overflows 32 bits/, /truncated/, /varint longer than 10 bytes/, /a second session start/, /two bodies/, /not valid UTF-8/, /wire type/, /follows the envelope MAC/, /groups/, /^more than \d+/];
 
 const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 const bindings = (x: ReadonlyArray<{ role: string; principal: string }>) => x.map((b) => `${b.role}=${b.principal}`).join(",");
@@ -63,6 +63,12 @@ for (const chunk of fuzzChunks(SEED, 30_000)) {
         let refusal: string | undefined;
         try {
           w = decodeEnvelope(b);
+          // The parts read when first used: what is malformed in them is a refusal of the same envelope.
+          const lazy = readLazyParts(w);
+          if (lazy !== undefined) {
+            w = undefined;
+            throw new EnvelopeDecodeError(lazy);
+          }
         } catch (e: unknown) {
           if (!(e instanceof EnvelopeDecodeError)) throw new Error(`decodeEnvelope threw ${String(e)}, not an EnvelopeDecodeError`);
           refusal = e.message;

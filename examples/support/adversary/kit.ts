@@ -20,6 +20,8 @@ export interface Expectation {
   readonly status: status;
   /** Words the victim's alert reason must contain (e.g. whose attestation failed). */
   readonly about?: string;
+  /** Other refusals that are as good, when which check refuses first depends on the victim's state (its transcript, its keys). */
+  readonly or?: readonly Expectation[];
 }
 
 /** What the attacker can do during a run; every attempt it makes is measured. */

@@ -36,8 +36,8 @@ export function injectAt(p: Planning, hop: Hop, expect: Expectation, what: strin
 }
 
 /** Rewrites envelope fields of the first protected message that `pick` accepts. */
-export function rewriteField(p: Planning, expect: Expectation, what: string, pick: (h: Hop) => boolean, change: (e: Envelope, h: Hop) => void, na: string): Plan | NotApplicable {
+export function rewriteField(p: Planning, expect: Expectation | ((h: Hop) => Expectation), what: string, pick: (h: Hop) => boolean, change: (e: Envelope, h: Hop) => void, na: string): Plan | NotApplicable {
   const hop = firstHop(p.hops, (h) => protectedCall(h) && pick(h));
   if (hop === undefined) return { na };
-  return injectAt(p, hop, expect, what, (h) => ({ bytes: rewrite(h.bytes, (e) => change(e, h)) }));
+  return injectAt(p, hop, typeof expect === "function" ? expect(hop) : expect, what, (h) => ({ bytes: rewrite(h.bytes, (e) => change(e, h)) }));
 }

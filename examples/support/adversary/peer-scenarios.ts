@@ -144,7 +144,7 @@ export const PEER_SCENARIOS: readonly Scenario[] = [
     attacker: "compromised peer",
     explanation:
       "A compromised role makes up the messages that would let it send its next message — among them one an honest role never sent — and sends it with the made-up history, as the s2ml paper's compromised w confirms to o without c's Accept. The receiver needs the honest role's attestation over that history.",
-    defence: "attestations: every role that sent in the unseen segment attests it (signed history with visibility, check 9)",
+    defence: "attestations: every role that sent in the unseen segment attests it (signed history with visibility, check 14)",
     plan(p) {
       for (const hop of p.hops.filter((h) => h.session === 0)) {
         const found = skippedTurn(p, hop.edge.from, hop.edge.sender);
@@ -165,14 +165,18 @@ export const PEER_SCENARIOS: readonly Scenario[] = [
     title: "a compromised role sends a message the protocol allows it only elsewhere",
     attacker: "compromised peer",
     explanation: "Instead of its next message, a compromised role seals (with its own keys, over the true history) one of its messages that does not leave the current state.",
-    defence: "path: the edge must leave the state the history reaches (check 7)",
+    defence: "path: the edge must leave the state the history reaches (check 10); sent to another receiver, the envelope MAC over that receiver's transcript (check 9) may refuse it first",
     plan(p) {
       const edges = p.rig.spec.descriptor.edges;
       for (const hop of p.hops.filter((h) => h.session === 0)) {
         const candidates = edges.filter((e) => e.sender === hop.edge.sender && injectable(e) && authenticated(e) && e.from !== hop.edge.from);
         const e = candidates.find((c) => c.receiver === hop.edge.receiver) ?? candidates[0];
         if (e === undefined) continue;
-        return forgeAt(p, hop, { kind: "out-of-order", status: grpcStatus.PERMISSION_DENIED }, `${e.sender} sends ${messageName(e)} instead of ${messageName(hop.edge)}`, (a, held) => {
+        // To another receiver, whose transcript and keys are not the ones the sender sealed for, the envelope MAC (or
+        // the key update it needs) may refuse it before the path does.
+        const outOfOrder = { kind: "out-of-order" as const, status: grpcStatus.PERMISSION_DENIED };
+        const expect = e.receiver === hop.edge.receiver || !p.rig.plan.pairwise ? outOfOrder : { ...outOfOrder, or: [UNAUTHENTICATED, { kind: "bad-key-update" as const, status: grpcStatus.UNAUTHENTICATED }] };
+        return forgeAt(p, hop, expect, `${e.sender} sends ${messageName(e)} instead of ${messageName(hop.edge)}`, (a, held) => {
           const party = a.rig.party(held.from, e.sender);
           return { to: a.rig.principalOf(e.receiver), path: e.rpc, bytes: forge(party, senderBefore(a, held), e, plausiblePayload(a.rig, e), bindingsOf(a.rig, e)) };
         });
@@ -185,7 +189,7 @@ export const PEER_SCENARIOS: readonly Scenario[] = [
     title: "a compromised role sends as another role",
     attacker: "compromised peer",
     explanation: "A compromised third role seals the next message in the name of the role that should send it, with its own keys, over the public history.",
-    defence: "attestations: the MAC is checked under the claimed role's principal's key (check 9)",
+    defence: "attestations: the MAC is checked under the claimed role's principal's key (check 14)",
     plan(p) {
       const roles = p.rig.spec.descriptor.roles.map((r) => r.name);
       const hop = firstHop(p.hops, (h) => injectable(h.edge) && authenticated(h.edge) && roles.some((r) => r !== h.edge.sender && r !== h.edge.receiver));
@@ -204,7 +208,7 @@ export const PEER_SCENARIOS: readonly Scenario[] = [
     title: "an outsider with valid keys joins as a role",
     attacker: "outsider",
     explanation: `A principal the session does not bind (${OUTSIDER}, known to every resolver) seals a role's message with its own keys, taking part in the key agreement as itself.`,
-    defence: "attestations under the bound principal's key (check 9)",
+    defence: "attestations under the bound principal's key (check 14)",
     plan(p) {
       const hop = firstHop(p.hops, (h) => injectable(h.edge) && authenticated(h.edge));
       if (hop === undefined) return { na: "no authenticated message" };
@@ -219,7 +223,7 @@ export const PEER_SCENARIOS: readonly Scenario[] = [
     title: "a compromised relay forges an honest role's earlier message",
     attacker: "compromised peer",
     explanation: "A compromised role forwards the session to the next role but lies about what an earlier honest role sent (its payload hash in the history), recomputing the transcript.",
-    defence: "attestations: the honest role's MAC covers the true transcript (signed history, check 9)",
+    defence: "attestations: the honest role's MAC covers the true transcript (signed history, check 14)",
     plan(p) {
       const t = relayTarget(p, false);
       if (t === undefined) return { na: "no role passes on another honest role's message (two roles, or no history)" };
@@ -237,7 +241,7 @@ export const PEER_SCENARIOS: readonly Scenario[] = [
     attacker: "coalition",
     explanation:
       "Every role but one honest sender and the victim is compromised: the relay lies about the honest role's message, and the other members re-attest the lied-about transcript with their own keys, so that only the honest role's attestation can fail.",
-    defence: "attestations: the honest role's MAC (signed history, check 9)",
+    defence: "attestations: the honest role's MAC (signed history, check 14)",
     plan(p) {
       const t = relayTarget(p, true);
       if (t === undefined) return { na: "fewer than four roles, or no message carries another member's attestation with an honest role's message" };
@@ -258,7 +262,7 @@ export const PEER_SCENARIOS: readonly Scenario[] = [
     attacker: "compromised peer",
     explanation:
       "A compromised sender seals, with its own keys over the true history, a message whose values the protocol constrains otherwise: a Reveal that does not open its commitment, a follow-up about another query than the request's (`where`), a bound principal's field naming someone else, a response branch without its case.",
-    defence: "values (check 10)",
+    defence: "values (check 16)",
     plan(p) {
       const hop = firstHop(p.hops, (h) => injectable(h.edge) && hasConstraint(h.edge)) ?? firstHop(p.hops, (h) => h.edge.kind === "response" && h.edge.case !== null);
       if (hop === undefined) return { na: "the protocol constrains no value (no where, opens, bound field or response branch)" };
@@ -299,7 +303,7 @@ export const PEER_SCENARIOS: readonly Scenario[] = [
     title: "an outsider starts a session in the initiator's name",
     attacker: "outsider",
     explanation: `${OUTSIDER} starts a session whose start binds the initiating role to the honest initiator's principal, and seals the first message with its own keys.`,
-    defence: "attestations under the bound principal's key (check 9)",
+    defence: "attestations under the bound principal's key (check 14)",
     plan(p) {
       const hop = firstHop(p.hops, (h) => h.index === 0 && injectable(h.edge) && authenticated(h.edge));
       if (hop === undefined) return { na: "the session starts with no authenticated message" };

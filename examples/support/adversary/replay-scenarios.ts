@@ -39,7 +39,7 @@ export const REPLAY_SCENARIOS: readonly Scenario[] = [
     attacker: "network",
     explanation:
       "The network recorded an earlier run of the same session type; when the first iteration's message is due, it delivers the second iteration's message (moved into this session), reordering the loop. Its step runs ahead of the receiver's.",
-    defence: "step counter (steps continue exactly, check 6), then the path (check 7)",
+    defence: "step counter (steps continue exactly, check 6), then the path (check 10)",
     plan(p) {
       // The receiver of the earlier message must already be in the session (a start would make it join instead).
       const hop = firstHop(p.hops, (h) => protectedCall(h) && h.env.start === undefined && p.hops.some((g) => g.session === 0 && g.index > h.index && g.edge.id === h.edge.id));
@@ -158,7 +158,7 @@ export const REPLAY_SCENARIOS: readonly Scenario[] = [
     attacker: "network",
     explanation:
       "As replay-start, once the receiver dropped the finished session's tombstone (as it does after the replay window; here the tombstone is deleted): the start would make it join the old session afresh.",
-    defence: "anti-replay cache of session starts (check 11)",
+    defence: "anti-replay cache of session starts (check 19)",
     plan(p) {
       const hop = startHop(p);
       if (hop === undefined) return { na: "the session starts with no message" };

@@ -32,7 +32,7 @@ export const TAMPER_SCENARIOS: readonly Scenario[] = [
     attacker: "network",
     explanation:
       "Where a role chooses between messages to the same peer, the network turns the one it sent into the other (edge id and payload rewritten), as the s2ml paper turns w's Offer into a Reject. The edge and payload are in the transcript the sender's MAC covers.",
-    defence: "attestations (MAC over the transcript, check 9)",
+    defence: "the envelope MAC over the bytes, and the attestations over the transcript (checks 9 and 14)",
     plan(p) {
       const calls = firstHop(p.hops, (h) => protectedCall(h) && sibling(p, h.edge) !== undefined);
       const hop = calls ?? firstHop(p.hops, (h) => h.edge.kind === "response" && authenticated(h.edge) && sibling(p, h.edge) !== undefined);
@@ -53,7 +53,7 @@ export const TAMPER_SCENARIOS: readonly Scenario[] = [
     title: "flip a byte of a payload",
     attacker: "network",
     explanation: "The network changes one byte of a message's payload (or appends one to an empty payload).",
-    defence: "attestations (the transcript covers the payload's hash, check 9)",
+    defence: "the envelope MAC over the bytes, and the attestations over the transcript, which covers the payload's hash (checks 9 and 14)",
     plan: (p) =>
       rewriteField(p, unauthenticated(), "a payload byte changed", () => true, (e) => {
         e.payload = e.payload.length === 0 ? new Uint8Array([0x08, 0x01]) : e.payload.map((b, i) => (i === 0 ? b ^ 0x01 : b));
@@ -72,7 +72,7 @@ export const TAMPER_SCENARIOS: readonly Scenario[] = [
     title: "rewrite an earlier message in a carried history",
     attacker: "network",
     explanation: "A message carries the messages its receiver has not seen; the network changes the payload hash of one of them.",
-    defence: "attestations over the transcript the history extends (check 9)",
+    defence: "the envelope MAC, and the attestations over the transcript the history extends (checks 9 and 14)",
     plan: (p) =>
       rewriteField(p, unauthenticated(), "a history item's payload hash changed", (h) => h.env.history.length > 0, (e) => {
         e.history[0]!.payloadHash = e.history[0]!.payloadHash.map((b, i) => (i === 0 ? b ^ 0x01 : b));
@@ -83,9 +83,9 @@ export const TAMPER_SCENARIOS: readonly Scenario[] = [
     title: "reorder the messages of a carried history",
     attacker: "network",
     explanation: "The network swaps two messages of the history an envelope carries, claiming they happened in the other order.",
-    defence: "step counter over the history (check 6), then the path (check 7)",
+    defence: "the envelope MAC over every byte (check 9) on an authenticated direction; else the history steps and the path (check 10)",
     plan: (p) =>
-      rewriteField(p, denied("out-of-order"), "two history items swapped", (h) => h.env.history.length >= 2, (e) => {
+      rewriteField(p, (h) => (authenticated(h.edge) && p.rig.plan.pairwise ? unauthenticated() : denied("out-of-order")), "two history items swapped", (h) => h.env.history.length >= 2, (e) => {
         e.history = [e.history[1]!, e.history[0]!, ...e.history.slice(2)];
       }, "no message carries two or more unseen messages"),
   },
@@ -103,7 +103,7 @@ export const TAMPER_SCENARIOS: readonly Scenario[] = [
     title: "strip every MAC and signature (downgrade to no authenticity)",
     attacker: "network",
     explanation: "The network removes the envelope MAC and the attestations of a message, as if its direction were configured without authenticity.",
-    defence: "the envelope MAC and attestations are required by the receiver's descriptor, not by the envelope (check 9)",
+    defence: "the envelope MAC and attestations are required by the receiver's descriptor, not by the envelope (checks 9 and 14)",
     plan: (p) =>
       rewriteField(p, unauthenticated(), "envelope MAC and attestations removed", () => true, (e) => {
         e.attestations = [];
@@ -116,7 +116,7 @@ export const TAMPER_SCENARIOS: readonly Scenario[] = [
     title: "replace a signature by a MAC (downgrade Ed25519 to HMAC)",
     attacker: "network",
     explanation: "On a direction signed with Ed25519 (non-repudiation), the network replaces the sender's signature with a MAC-shaped tag addressed to the receiver.",
-    defence: "attestations: the technique comes from the descriptor (check 9)",
+    defence: "attestations: the technique comes from the descriptor (checks 9 and 14)",
     plan(p) {
       const signed = (h: Hop) => h.edge.security.authenticity === "ed25519";
       const hop = firstHop(p.hops, (h) => injectable(h.edge) && signed(h)) ?? firstHop(p.hops, signed);
@@ -135,7 +135,7 @@ export const TAMPER_SCENARIOS: readonly Scenario[] = [
     title: "strip the encryption of a payload (downgrade privacy)",
     attacker: "network",
     explanation: "On an encrypted direction, the network replaces the ciphertext with a payload of its choice in the clear (key version 0).",
-    defence: "attestations (check 9); the privacy stage decrypts under the descriptor's cipher whatever the envelope claims",
+    defence: "the envelope MAC and attestations (checks 9 and 14); the privacy stage decrypts under the descriptor's cipher whatever the envelope claims",
     plan(p) {
       const secret = (h: Hop) => h.edge.security.privacy !== "none";
       const hop = firstHop(p.hops, (h) => injectable(h.edge) && secret(h)) ?? firstHop(p.hops, secret);
@@ -156,7 +156,7 @@ export const TAMPER_SCENARIOS: readonly Scenario[] = [
     attacker: "network",
     explanation:
       "The network rewrites the session start so that a role is played by another principal (the outsider, or for two-role sessions the spare peer that receives it), and recomputes the session id to match.",
-    defence: "first-contact key agreement and MACs bound to the session id (check 9)",
+    defence: "first-contact key agreement and MACs bound to the session id (checks 9 and 14)",
     plan(p) {
       const hop = firstHop(p.hops, (h) => h.index === 0 && injectable(h.edge) && authenticated(h.edge));
       if (hop === undefined) return { na: "the session starts with no authenticated message" };
@@ -302,7 +302,7 @@ export const TAMPER_SCENARIOS: readonly Scenario[] = [
     title: "send an envelope with an oversized history",
     attacker: "network",
     explanation: `The network sends an envelope whose history claims ${MAX_SEGMENT + 1} unseen messages (small enough for gRPC).`,
-    defence: "history bound (check 2)",
+    defence: "history bound (decoding limits, check 1; the session's shape, check 7)",
     plan(p) {
       const hop = firstHop(p.hops, (h) => injectable(h.edge));
       if (hop === undefined) return { na: "no message" };
