@@ -5,12 +5,13 @@
  * that does not apply to an example says why (reported "n/a"); none is
  * skipped silently.
  */
+import { FRAMING_SCENARIOS } from "./framing-scenarios.js";
 import type { Scenario } from "./kit.js";
 import { PEER_SCENARIOS } from "./peer-scenarios.js";
 import { REPLAY_SCENARIOS } from "./replay-scenarios.js";
 import { TAMPER_SCENARIOS } from "./tamper-scenarios.js";
 
-export const CATALOGUE: readonly Scenario[] = [...TAMPER_SCENARIOS, ...REPLAY_SCENARIOS, ...PEER_SCENARIOS];
+export const CATALOGUE: readonly Scenario[] = [...TAMPER_SCENARIOS, ...REPLAY_SCENARIOS, ...FRAMING_SCENARIOS, ...PEER_SCENARIOS];
 
 /** The scenario called `id`. */
 export function scenarioNamed(id: string): Scenario {

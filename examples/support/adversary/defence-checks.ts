@@ -22,6 +22,8 @@ export const DEFENCE_CHECKS: readonly DefenceCheck[] = [
   { off: ["sessionCode"], scenarios: ["downgrade-code"], examples: ["shopping", "rpc"] },
   { off: ["startWindow"], scenarios: ["delay-start", "drop-resend"], examples: ["shopping", "rpc"] },
   { off: ["startCache"], scenarios: ["replay-start-forgotten"], examples: ["shopping", "rpc"] },
+  { off: ["startMemory"], scenarios: ["replay-skewed-start"], examples: ["shopping", "rpc"] },
+  { off: ["oneMessagePerCall"], scenarios: ["framing"], examples: ["shopping", "rpc"] },
   { off: ["step", "attestations"], partner: "attestations", scenarios: ["duplicate", "rewrite-step", "replay-old-iteration"], examples: ["wsn", "attributes"] },
   { off: ["path"], scenarios: ["out-of-turn"], examples: ["shopping", "auth"] },
   { off: ["attestations"], scenarios: ["rewrite-choice", "skip-honest-turn", "relay-lie", "impersonate-role"], examples: ["shopping"] },

@@ -35,6 +35,11 @@ export interface Attacker {
   readonly hops: readonly Hop[];
   /** Sends bytes straight to `victim`'s server (the genuine message, if any, is held meanwhile). */
   inject(victim: string, path: string, bytes: Uint8Array, what: string, expect?: Expectation): Promise<Outcome>;
+  /**
+   * Sends several envelopes on one call to `victim`'s server. Counted as
+   * delivered if any of them changed the victim's state or reached its code.
+   */
+  injectFramed(victim: string, path: string, messages: readonly Uint8Array[], what: string, expect?: Expectation): Promise<Outcome>;
   /** Registers bytes about to be handed to the caller of `hop` instead of its genuine response; returns them. */
   substitute(hop: Hop, bytes: Uint8Array, what: string, expect?: Expectation): Uint8Array;
   /** Resolves when every substitution so far has been answered by its caller. */

@@ -21,6 +21,8 @@ export type Outcome = { ok: true; bytes: Uint8Array } | { ok: false; code: numbe
 /** Reusable raw clients, one channel per address. */
 export interface RawCaller {
   call(address: string, path: string, bytes: Uint8Array): Promise<Outcome>;
+  /** Sends every envelope of `messages` on one call of `path` (a client stream, whatever the rpc's kind). */
+  callFramed(address: string, path: string, messages: readonly Uint8Array[]): Promise<Outcome>;
   close(): void;
 }
 
@@ -35,6 +37,14 @@ export function rawCaller(): RawCaller {
         clients.set(address, client);
       }
       return unary(client, path, bytes);
+    },
+    callFramed(address, path, messages) {
+      let client = clients.get(address);
+      if (client === undefined) {
+        client = new grpc.Client(address, grpc.credentials.createInsecure());
+        clients.set(address, client);
+      }
+      return framed(client, path, messages);
     },
     close() {
       for (const c of clients.values()) c.close();
@@ -61,6 +71,19 @@ function unary(client: grpc.Client, path: string, bytes: Uint8Array): Promise<Ou
       const kind = err.metadata?.get(ALERT_KIND_METADATA)[0];
       resolve({ ok: false, code: err.code, details: err.details, ...(typeof kind === "string" ? { kind } : {}) });
     });
+  });
+}
+
+function framed(client: grpc.Client, path: string, messages: readonly Uint8Array[]): Promise<Outcome> {
+  const m = sealedMethod(path, path);
+  return new Promise((resolve) => {
+    const call = client.makeClientStreamRequest(path, m.requestSerialize, m.responseDeserialize, new grpc.Metadata(), { deadline: Date.now() + 10_000 }, (err, value) => {
+      if (err === null) return resolve({ ok: true, bytes: (value as SealedBytes).bytes });
+      const kind = err.metadata?.get(ALERT_KIND_METADATA)[0];
+      resolve({ ok: false, code: err.code, details: err.details, ...(typeof kind === "string" ? { kind } : {}) });
+    });
+    for (const b of messages) call.write(new SealedBytes(b));
+    call.end();
   });
 }
 

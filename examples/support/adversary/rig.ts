@@ -79,6 +79,8 @@ export interface Rig {
   addressOf(principal: string): string;
   /** Sends raw bytes straight to a principal's server, as the attacker can. */
   call(principal: string, path: string, bytes: Uint8Array): Promise<Outcome>;
+  /** Sends several envelopes on one call to a principal's server. */
+  callFramed(principal: string, path: string, messages: readonly Uint8Array[]): Promise<Outcome>;
   /** `principal`'s party for `role` (its keys, our library). */
   party(principal: string, role: string): Party;
   /** The state `principal` keeps as `role` in session `sid`. */
@@ -153,6 +155,7 @@ export async function createRig(spec: ExampleSpec): Promise<Rig> {
       return a;
     },
     call: (principal, path, bytes) => caller.call(rig.addressOf(principal), path, bytes),
+    callFramed: (principal, path, messages) => caller.callFramed(rig.addressOf(principal), path, messages),
     party: (principal, role) => peers[principal]!.runtime.party(spec.roles[role]!),
     state: (principal, role, sid) => peers[principal]?.store.peek(rig.key(role, sid)),
     key: (role, sid) => `${spec.descriptor.code}:${role}:${sid}`,

@@ -180,6 +180,26 @@ class Measuring implements Attacker {
     return outcome;
   }
 
+  async injectFramed(victim: string, path: string, messages: readonly Uint8Array[], what: string, expect = this.expect): Promise<Outcome> {
+    const watch = this.watch(victim, messages[0]!);
+    const outcome = await this.rig.callFramed(victim, path, messages);
+    const alert = watch.alert();
+    const changed = watch.changed();
+    this.records.push({
+      what,
+      victim,
+      expect,
+      // Opened at all, though the call then failed: what the one-message rule prevents.
+      delivered: outcome.ok || changed.length > 0 || watch.reached(),
+      status: outcome.ok ? undefined : outcome.code,
+      kind: outcome.ok ? undefined : outcome.kind,
+      alert,
+      reached: watch.reached(),
+      changed,
+    });
+    return outcome;
+  }
+
   substitute(hop: Hop, bytes: Uint8Array, what: string, expect = this.expect): Uint8Array {
     const victim = hop.to;
     const watch = this.watch(victim, bytes);
