@@ -29,6 +29,7 @@ import { checkReplicaHandlers, replicaIncoming, type ReplicaHandlers } from "../
 import type { EvidenceSink } from "../runtime/evidence.js";
 import { hex } from "../wire/encoding.js";
 import { LocalSession, type IncomingValue, type Responder, type Transport } from "./local-session.js";
+import { checkBindings, checkRuntimeOptions, lookUpAddress, SKIP_ATTESTATION_CHECKS, type PeerAddresses } from "./options.js";
 import type { RoleDefinition } from "./role.js";
 import type { Machine, RoleState, SendOptions, SessionHandlers } from "./types.js";
 
@@ -37,8 +38,11 @@ export interface SessionRuntimeOptions {
   readonly identity: Identity;
   /** Public keys of other principals. */
   readonly resolver: KeyResolver;
-  /** Where each principal listens (`host:port`), for the messages this peer sends. */
-  readonly peers?: Readonly<Record<string, string>> | ((principal: string) => string | undefined);
+  /**
+   * Where each principal listens (`host:port`), for the messages this peer
+   * sends: a Map, an object (its own keys only are read) or a function.
+   */
+  readonly peers?: PeerAddresses;
   readonly crypto?: CryptoBackend;
   readonly store?: SessionStore;
   readonly replayCache?: ReplayCache;
@@ -53,8 +57,6 @@ export interface SessionRuntimeOptions {
   readonly maxClockSkewMs?: number;
   /** Channel credentials for outgoing calls (default: insecure; the envelope carries the protection). */
   readonly credentials?: grpc.ChannelCredentials;
-  /** Benchmark only: build attestations but skip verifying them. */
-  readonly verifyAttestations?: boolean;
   /**
    * Benchmark only: `"off"` plays every session with its protection switched
    * off, `"replay-only"` keeps only the replay checks (monitor/protection.ts).
@@ -74,7 +76,7 @@ export interface SessionRuntimeOptions {
   readonly channelOptions?: grpc.ChannelOptions;
 }
 
-/** Creates a runtime. */
+/** Creates a runtime; throws a TypeError or RangeError naming the option at fault. */
 export function createSessionRuntime(options: SessionRuntimeOptions): SessionRuntime {
   return new SessionRuntime(options);
 }
@@ -96,6 +98,7 @@ export class SessionRuntime implements Transport {
   );
 
   constructor(private readonly options: SessionRuntimeOptions) {
+    checkRuntimeOptions(options);
     this.core = new RuntimeCore(
       options.identity,
       options.resolver,
@@ -106,7 +109,7 @@ export class SessionRuntime implements Transport {
       (a) => {
         for (const l of this.alertListeners) l(a);
       },
-      options.verifyAttestations ?? true,
+      (options as { readonly [SKIP_ATTESTATION_CHECKS]?: boolean })[SKIP_ATTESTATION_CHECKS] !== true,
       10_000,
       options.evidence,
       options.protection ?? "full",
@@ -163,6 +166,9 @@ export class SessionRuntime implements Transport {
 
   /** Starts a session as its initiating role; `bindings` names the principal of each role bound at the start. */
   async start<M extends Machine>(def: RoleDefinition<M>, bindings: Readonly<Record<string, string>>): Promise<RoleState<M, 0>> {
+    checkRole("start", def);
+    const roles = def.descriptor.roles.filter((r) => !r.dynamic).map((r) => r.name);
+    checkBindings(`start (session ${def.descriptor.name}, role ${def.role})`, bindings, roles);
     const party = this.party(def);
     const st = await party.start(bindings);
     const key = party.key(st.key);
@@ -256,9 +262,8 @@ export class SessionRuntime implements Transport {
   }
 
   private addressOf(principal: string): string {
-    const peers = this.options.peers;
-    const a = typeof peers === "function" ? peers(principal) : peers?.[principal];
-    if (a === undefined) throw new Error(`secsession: no address for principal ${JSON.stringify(principal)}: add it to the runtime's peers`);
+    const a = lookUpAddress(this.options.peers, principal);
+    if (typeof a !== "string" || a === "") throw new Error(`secsession: no address for principal ${JSON.stringify(principal)}: add it to the runtime's peers`);
     return a;
   }
 
@@ -349,5 +354,13 @@ export class SessionRuntime implements Transport {
         },
         (e: unknown) => session.abandon(e instanceof Error ? e.message : String(e)),
       );
+  }
+}
+
+/** Throws unless `def` is a role definition (generated code's `<Session><Role>`). */
+function checkRole(method: string, def: unknown): asserts def is RoleDefinition {
+  const d = def as Partial<RoleDefinition> | null | undefined;
+  if (d === null || typeof d !== "object" || typeof d.role !== "string" || d.descriptor === undefined || d.file === undefined) {
+    throw new TypeError(`secsession: ${method}: expected a role definition (the generated <Session><Role> export), got ${d === null ? "null" : typeof d}`);
   }
 }

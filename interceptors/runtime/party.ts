@@ -75,7 +75,9 @@ export class Party {
     if (d.states[d.initial]?.holder !== this.role) throw new Error(`secsession: ${this.role} does not start session ${d.name}; ${d.states[d.initial]?.holder} does`);
     const list: RoleBinding[] = [];
     for (const r of this.plan.staticRoles) {
-      const p = r === this.role ? (bindings[r] ?? this.core.identity.id) : bindings[r];
+      // Own keys only: a role may be called `constructor`.
+      const given = Object.hasOwn(bindings, r) ? bindings[r] : undefined;
+      const p = r === this.role ? (given ?? this.core.identity.id) : given;
       if (p === undefined || p === "") throw new Error(`secsession: starting ${d.name} needs a principal for role ${r}`);
       list.push({ role: r, principal: p });
     }
