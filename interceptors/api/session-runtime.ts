@@ -10,8 +10,6 @@
  * runtime.serve(server, ShoppingO, { request: async ({ message, next }) => { await next.contract({ contract: message.item }); } });
  */
 import * as grpc from "@grpc/grpc-js";
-import { fromBinary } from "@bufbuild/protobuf";
-import { EnvelopeSchema } from "../../gen/secsession/v1/envelope_pb.js";
 import type { SecurityAlert } from "../errors.js";
 import { fromServiceError, refusalStatus, SecSessionError } from "../errors.js";
 import { createClientInterceptor } from "../grpc/client-interceptor.js";
@@ -21,13 +19,14 @@ import { defaultBackend, type CryptoBackend } from "../keys/crypto/index.js";
 import { PREKEYS_KEPT, publicKeysOf, rotatePrekey, type Identity, type KeyResolver, type PeerPublicKeys } from "../keys/identity.js";
 import { withProtection, type Protection } from "../monitor/protection.js";
 import { defences } from "../monitor/defences.js";
-import { Party, type Received } from "../runtime/party.js";
+import { decodeIncoming, Party, type Received } from "../runtime/party.js";
 import { RuntimeCore, type RuntimeMetrics } from "../runtime/runtime-core.js";
 import { createMemoryReplayCache, createMemoryStore } from "../store/memory.js";
 import type { ReplayCache, SessionStore } from "../store/store.js";
 import { checkReplicaHandlers, replicaIncoming, type ReplicaHandlers } from "../store/replicated-role.js";
 import type { EvidenceSink } from "../runtime/evidence.js";
 import { hex } from "../wire/encoding.js";
+import type { WireEnvelope } from "../wire/envelope-codec.js";
 import { LocalSession, type IncomingValue, type Responder, type Transport } from "./local-session.js";
 import { checkBindings, checkRuntimeOptions, lookUpAddress, SKIP_ATTESTATION_CHECKS, type PeerAddresses } from "./options.js";
 import type { RoleDefinition } from "./role.js";
@@ -277,25 +276,44 @@ export class SessionRuntime implements Transport {
     return c;
   }
 
-  /** The server interceptor's dispatch: which party receives a message on `path`; once opened, it is delivered at once. */
+  /**
+   * The server interceptor's dispatch: decodes the message once and routes it
+   * to the party it addresses; once opened, it is delivered at once.
+   */
   private dispatch(path: string, bytes: Uint8Array, peer: string): Promise<OpenedMessage> | undefined {
     const candidates = [...this.parties.values()].filter((p) => p.receivesOn(path));
     if (candidates.length === 0) return undefined;
-    let party = candidates[0]!;
-    if (candidates.length > 1) {
-      try {
-        const env = fromBinary(EnvelopeSchema, bytes);
-        const code = env.start === undefined ? undefined : hex(env.start.sessionCode);
-        party = candidates.find((p) => p.descriptor.code === code || this.sessions.has(p.key(env.sessionId))) ?? party;
-      } catch {
-        // the chosen party refuses it as malformed
-      }
-    }
-    return party.unwrap(bytes, path, ["oneway", "request"], peer).then((received) => {
-      const opened = new OpenedMessage(party, received);
-      if (defences.deliverAtCommit) this.deliver(opened);
-      return opened;
-    });
+    return Promise.resolve()
+      .then(async () => {
+        const env = decodeIncoming(this.core, bytes, peer);
+        const party = await this.route(candidates, env, path);
+        return { party, received: await party.unwrapDecoded(env, path, ["oneway", "request"], peer) };
+      })
+      .then(({ party, received }) => {
+        const opened = new OpenedMessage(party, received);
+        if (defences.deliverAtCommit) this.deliver(opened);
+        return opened;
+      });
+  }
+
+  /**
+   * Which of the parties receiving on `path` a message is for: the one whose
+   * role receives the edge it claims (two roles of one protocol may serve one
+   * service) and, for a first message, whose session code its start names;
+   * among several (protocols sharing a service), the one that holds its
+   * session — live here, or in the store (a replicated role keeps its
+   * sessions there alone). None: the first refuses it. Routing reads only
+   * what the chosen party then checks in full.
+   */
+  private async route(candidates: readonly Party[], env: WireEnvelope, path: string): Promise<Party> {
+    if (candidates.length === 1) return candidates[0]!;
+    const addressed = candidates.filter((p) => p.addressedBy(env, path));
+    if (addressed.length <= 1 || env.start !== undefined) return addressed[0] ?? candidates[0]!;
+    const sid = hex(env.sessionId);
+    const live = addressed.find((p) => this.sessions.has(p.key(sid)));
+    if (live !== undefined) return live;
+    for (const p of addressed) if ((await p.state(sid)) !== undefined) return p;
+    return addressed[0]!;
   }
 
   /** A handler call: connects the call to the session its opened message was delivered to. */

@@ -137,7 +137,14 @@ export class Party {
    * session would be checked, and committed, there).
    */
   async unwrap(bytes: Uint8Array, rpc: string, kinds: readonly EdgeDescriptor["kind"][], peer: string, session?: string): Promise<Received> {
-    const env = this.decode(bytes, peer);
+    return this.unwrapDecoded(this.decode(bytes, peer), rpc, kinds, peer, session);
+  }
+
+  /**
+   * As unwrap, for an envelope already decoded by decodeIncoming: a message
+   * is decoded once, strictly, whoever routes it (the runtime's dispatch).
+   */
+  async unwrapDecoded(env: WireEnvelope, rpc: string, kinds: readonly EdgeDescriptor["kind"][], peer: string, session?: string): Promise<Received> {
     const sidHex = hex(env.sessionId);
     if (session !== undefined && sidHex !== session && defences.responseSession) {
       throw this.core.alert(new SecSessionError("not-addressed", `the response belongs to session ${sidHex}, not to session ${session} of this call`), sidHex, env.edge, peer);
@@ -362,6 +369,17 @@ export class Party {
     return this.plan.edges.some((e) => e.rpc === path && e.receiver === this.role && e.kind !== "response");
   }
 
+  /**
+   * True when the edge `env` claims is one this role receives on `path`, and
+   * a start it carries names this session's code: a cheap routing test on
+   * unauthenticated fields (the message is then checked in full).
+   */
+  addressedBy(env: WireEnvelope, path: string): boolean {
+    const e = this.plan.edges[env.edge];
+    if (e === undefined || e.rpc !== path || e.receiver !== this.role || e.kind === "response") return false;
+    return env.start === undefined || hex(env.start.sessionCode) === this.descriptor.code;
+  }
+
   /** The schema of a message type of this session. */
   schema(typeName: string): DescMessage {
     return this.schemas(typeName)!;
@@ -373,13 +391,7 @@ export class Party {
   }
 
   private decode(bytes: Uint8Array, peer: string): WireEnvelope {
-    if (bytes.length > MAX_ENVELOPE_BYTES) throw this.core.alert(new SecSessionError("malformed", `envelope of ${bytes.length} bytes exceeds ${MAX_ENVELOPE_BYTES}`), "", -1, peer);
-    try {
-      return decodeEnvelope(bytes);
-    } catch (e: unknown) {
-      if (!(e instanceof EnvelopeDecodeError)) throw e;
-      throw this.core.alert(new SecSessionError("malformed", `the envelope does not decode: ${e.message}`, { cause: e }), "", -1, peer);
-    }
+    return decodeIncoming(this.core, bytes, peer);
   }
 
   private async load(key: string, sid = "", edge = -1, peer = ""): Promise<SessionState | undefined> {
@@ -422,6 +434,21 @@ export class Party {
   private storeDown(e: unknown, sid: string, edge: number, peer: string): SecSessionError {
     const reason = e instanceof StoreUnavailableError ? e.message : "the session store failed";
     return this.core.alert(new SecSessionError("store-unavailable", reason, { cause: e }), sid, edge, peer);
+  }
+}
+
+/**
+ * Decodes incoming envelope bytes, strictly and once (wire/envelope-codec.ts:
+ * unknown fields are skipped, never kept); too large or malformed is refused
+ * with an alert.
+ */
+export function decodeIncoming(core: RuntimeCore, bytes: Uint8Array, peer: string): WireEnvelope {
+  if (bytes.length > MAX_ENVELOPE_BYTES) throw core.alert(new SecSessionError("malformed", `envelope of ${bytes.length} bytes exceeds ${MAX_ENVELOPE_BYTES}`), "", -1, peer);
+  try {
+    return decodeEnvelope(bytes);
+  } catch (e: unknown) {
+    if (!(e instanceof EnvelopeDecodeError)) throw e;
+    throw core.alert(new SecSessionError("malformed", `the envelope does not decode: ${e.message}`, { cause: e }), "", -1, peer);
   }
 }
 
