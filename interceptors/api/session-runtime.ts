@@ -27,7 +27,8 @@ import { checkReplicaHandlers, replicaIncoming, type ReplicaHandlers } from "../
 import type { EvidenceSink } from "../runtime/evidence.js";
 import { hex } from "../wire/encoding.js";
 import type { WireEnvelope } from "../wire/envelope-codec.js";
-import { LocalSession, type IncomingValue, type Responder, type Transport } from "./local-session.js";
+import { checkTimeout, LocalSession, type IncomingValue, type Responder, type Transport } from "./local-session.js";
+import { DEFAULT_MAX_SESSIONS_PER_PRINCIPAL, DEFAULT_SESSION_IDLE_TIMEOUT_MS, OpenSessions, sessionIdOfKey } from "../runtime/open-sessions.js";
 import { checkBindings, checkRuntimeOptions, lookUpAddress, SKIP_ATTESTATION_CHECKS, type PeerAddresses } from "./options.js";
 import type { RoleDefinition } from "./role.js";
 import type { Machine, RoleState, SendOptions, SessionHandlers } from "./types.js";
@@ -73,6 +74,27 @@ export interface SessionRuntimeOptions {
    * with the peer's address `ipv4:10.0.0.1:50051,10.0.0.2:50051` (docs/scale-out.md).
    */
   readonly channelOptions?: grpc.ChannelOptions;
+  /**
+   * A session in which no message was sent or received for this long (ms) is
+   * expired: freed from memory (and from an in-memory store; a shared store
+   * drops it by its own TTL), its waiting receives reject with
+   * SessionExpiredError, and a late message for it is refused
+   * `unknown-session`, saying it expired. Default 600,000 (10 minutes); 0:
+   * never (docs/protocol.md, "Resource bounds").
+   */
+  readonly sessionIdleTimeoutMs?: number;
+  /**
+   * The most sessions a principal may hold open at this runtime (the
+   * sessions its messages opened here). A further first message is refused
+   * `session-limit` (RESOURCE_EXHAUSTED) before anything is stored. Default
+   * 1,000; 0: no cap.
+   */
+  readonly maxSessionsPerPrincipal?: number;
+  /**
+   * How long `receive()` waits by default (ms; a call's `{ timeoutMs }`
+   * overrides it). Default: until the session expires.
+   */
+  readonly receiveTimeoutMs?: number;
 }
 
 /** Creates a runtime; throws a TypeError or RangeError naming the option at fault. */
@@ -91,6 +113,8 @@ export class SessionRuntime implements Transport {
   private readonly clients = new Map<string, grpc.Client>();
   private readonly servedServices = new WeakMap<grpc.Server, Set<string>>();
   private readonly clientInterceptorFn = createClientInterceptor();
+  readonly receiveTimeoutMs: number | undefined;
+  private readonly expiryTimer: ReturnType<typeof setInterval> | undefined;
   private readonly serverInterceptorFn = createServerInterceptor(
     (path, bytes, peer) => this.dispatch(path, bytes, peer),
     (e, peer) => void this.core.alert(e, "", -1, peer),
@@ -117,6 +141,44 @@ export class SessionRuntime implements Transport {
       if (!Number.isSafeInteger(options.maxClockSkewMs) || options.maxClockSkewMs < 0) throw new RangeError(`secsession: maxClockSkewMs must be a whole number of milliseconds ≥ 0, got ${String(options.maxClockSkewMs)}`);
       this.core.maxClockSkewMs = options.maxClockSkewMs;
     }
+    const idle = wholeMs("sessionIdleTimeoutMs", options.sessionIdleTimeoutMs, DEFAULT_SESSION_IDLE_TIMEOUT_MS);
+    this.core.openSessions = new OpenSessions(idle, wholeMs("maxSessionsPerPrincipal", options.maxSessionsPerPrincipal, DEFAULT_MAX_SESSIONS_PER_PRINCIPAL, "a whole number ≥ 0"));
+    if (options.receiveTimeoutMs !== undefined) checkTimeout("receiveTimeoutMs", options.receiveTimeoutMs);
+    this.receiveTimeoutMs = options.receiveTimeoutMs;
+    // Idle sessions are expired even when nothing else happens; the timer does not keep the process alive.
+    if (idle > 0) {
+      this.expiryTimer = setInterval(() => void this.expireIdleSessions(), Math.min(30_000, Math.max(50, Math.floor(idle / 4))));
+      this.expiryTimer.unref();
+    }
+  }
+
+  /**
+   * Expires the sessions idle for longer than sessionIdleTimeoutMs (also
+   * done periodically): each is freed from memory — its session object, its
+   * keys (zeroed) — and from an in-memory store; a shared store
+   * (`detached`) drops it by its TTL, since another replica may have moved
+   * it on. Returns how many expired.
+   */
+  async expireIdleSessions(): Promise<number> {
+    if (!defences.idleExpiry) return 0;
+    const open = this.core.openSessions;
+    const keys = open.takeIdle(this.core.now());
+    const reason = `expired: it was idle for more than ${open.idleTimeoutMs} ms (sessionIdleTimeoutMs)`;
+    for (const key of keys) {
+      const local = this.sessions.get(key);
+      this.sessions.delete(key);
+      local?.expire(reason);
+      const sid = sessionIdOfKey(key);
+      if (!open.holdsSession(sid)) this.core.forgetKeys(sid);
+      if (this.options.store?.detached !== true) await this.core.store.delete(key).catch(() => undefined);
+    }
+    return keys.length;
+  }
+
+  /** Sessions held open, and by whom (for operators and tests). */
+  get openSessions(): { readonly total: number; heldBy(principal: string): number } {
+    const open = this.core.openSessions;
+    return { total: open.size, heldBy: (p) => open.heldBy(p) };
   }
 
   /** Listens to refused messages: `{ kind, sessionId, edge, peer, reason }`. */
@@ -190,6 +252,7 @@ export class SessionRuntime implements Transport {
     if (this.sessions.has(key)) throw new Error(`secsession: session ${sessionKey} is already live in this runtime`);
     const local = new LocalSession(party, sessionKey, this, () => this.sessions.delete(key), undefined, localState);
     this.sessions.set(key, local);
+    this.core.openSessions.touch(key, this.core.now());
     return local.current();
   }
 
@@ -232,8 +295,9 @@ export class SessionRuntime implements Transport {
     this.serve(server, def, handlers as unknown as SessionHandlers<M>);
   }
 
-  /** Closes the clients this runtime opened. */
+  /** Closes the clients this runtime opened, and stops expiring sessions. */
   close(): void {
+    if (this.expiryTimer !== undefined) clearInterval(this.expiryTimer);
     for (const c of this.clients.values()) c.close();
     this.clients.clear();
   }
@@ -381,4 +445,10 @@ function checkRole(method: string, def: unknown): asserts def is RoleDefinition 
   if (d === null || typeof d !== "object" || typeof d.role !== "string" || d.descriptor === undefined || d.file === undefined) {
     throw new TypeError(`secsession: ${method}: expected a role definition (the generated <Session><Role> export), got ${d === null ? "null" : typeof d}`);
   }
+}
+
+function wholeMs(name: string, v: number | undefined, fallback: number, what = "a whole number of milliseconds ≥ 0"): number {
+  if (v === undefined) return fallback;
+  if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`secsession: ${name} must be ${what}, got ${String(v)}`);
+  return v;
 }

@@ -90,6 +90,7 @@ export class Party {
     const state = initialState(this.core.crypto, sid, this.role, start, d.initial);
     await this.core.replay.add(`${this.role}:${state.key}`, this.startRememberedUntil(state));
     if (!(await this.core.store.commit(this.key(sid), undefined, state))) throw new Error("secsession: session id collision");
+    this.core.openSessions.touch(this.key(sid), this.core.now());
     return state;
   }
 
@@ -114,6 +115,7 @@ export class Party {
       sealed.keying.abandon();
       throw new SecSessionError("conflict", "another writer advanced this session first");
     }
+    this.core.openSessions.touch(key, this.core.now());
     // The receipt's MAC is computed now, while the keys it uses are alive: a
     // later message may retire them before the receipt arrives.
     const expectedReceipt = edge.kind === "oneway" ? this.expectedReceipt(sealed.state, edge) : undefined;
@@ -152,6 +154,13 @@ export class Party {
     const claimed = this.plan.edges[env.edge];
     const key = this.key(env.sessionId);
     const current = await this.load(key, sidHex, env.edge, peer);
+    if (current === undefined && env.start === undefined) {
+      const expired = this.core.openSessions.expiredAt(key);
+      if (expired !== undefined) {
+        const idle = this.core.openSessions.idleTimeoutMs;
+        throw this.core.alert(new SecSessionError("unknown-session", `session ${sidHex} expired: it was idle for more than ${idle} ms (sessionIdleTimeoutMs), and its state is gone`), sidHex, env.edge, peer);
+      }
+    }
     const decoded: { message?: Message } = {};
     const schema = claimed === undefined ? undefined : this.schemas(claimed.messageType)!;
     const check = valueCheck(this.schemas, (ref) => this.typeOf(ref.rpc, ref.direction), this.core.crypto, schema!, decoded);
@@ -167,48 +176,77 @@ export class Party {
     const message = decoded.message;
     const { state, joined } = verdict.value;
     const keying = verdict.value.keying;
-    // The receipt is sealed before the commit: a message accepted is a message vouched for.
-    let receipt: Uint8Array | undefined;
+    // A session new here counts for the principal whose message opens it, up to its cap: refused before anything is stored.
+    const opening = current === undefined && this.reserveSession(key, state, edge, keying, sidHex, peer);
     try {
-      receipt = edge.kind === "oneway" ? encodeEnvelope(sealReceipt(this.ctx, state, edge, verdict.value.keyVersion)) : undefined;
-    } catch (e: unknown) {
-      keying.abandon();
-      throw this.core.alert(SecSessionError.from(e, "bad-attestation"), sidHex, edge.id, peer);
-    }
-    if (!(await this.commit(key, current?.version, state, sidHex, edge.id, peer))) {
-      keying.abandon();
-      throw this.core.alert(new SecSessionError(current === undefined ? "replayed-start" : "conflict", "another copy of this message was accepted first"), sidHex, edge.id, peer);
-    }
-    // A start is entered in the replay cache once its state is committed, so a
-    // store failure in between leaves nothing behind that refuses the retry.
-    if (joined && defences.startCache) {
-      let fresh: boolean;
+      // The receipt is sealed before the commit: a message accepted is a message vouched for.
+      let receipt: Uint8Array | undefined;
       try {
-        fresh = await this.replayAdd(`${this.role}:${sidHex}`, this.startRememberedUntil(state), sidHex, edge.id, peer);
+        receipt = edge.kind === "oneway" ? encodeEnvelope(sealReceipt(this.ctx, state, edge, verdict.value.keyVersion)) : undefined;
       } catch (e: unknown) {
-        await this.undoOrKeep(key, current, state, keying);
-        throw e;
+        keying.abandon();
+        throw this.core.alert(SecSessionError.from(e, "bad-attestation"), sidHex, edge.id, peer);
       }
-      if (!fresh) {
-        await this.undoOrKeep(key, current, state, keying);
-        throw this.core.alert(new SecSessionError("replayed-start", "this session start was already accepted"), sidHex, edge.id, peer);
+      if (!(await this.commit(key, current?.version, state, sidHex, edge.id, peer))) {
+        keying.abandon();
+        throw this.core.alert(new SecSessionError(current === undefined ? "replayed-start" : "conflict", "another copy of this message was accepted first"), sidHex, edge.id, peer);
       }
+      // A start is entered in the replay cache once its state is committed, so a
+      // store failure in between leaves nothing behind that refuses the retry.
+      if (joined && defences.startCache) {
+        let fresh: boolean;
+        try {
+          fresh = await this.replayAdd(`${this.role}:${sidHex}`, this.startRememberedUntil(state), sidHex, edge.id, peer);
+        } catch (e: unknown) {
+          await this.undoOrKeep(key, current, state, keying);
+          throw e;
+        }
+        if (!fresh) {
+          await this.undoOrKeep(key, current, state, keying);
+          throw this.core.alert(new SecSessionError("replayed-start", "this session start was already accepted"), sidHex, edge.id, peer);
+        }
+      }
+      // The items as checked (the receiver's own step count; the payload hash of the message as sent).
+      const items = verdict.value.segment.map((x) => x.item);
+      await this.recordOrUndo(key, current, state, keying, [sidHex, edge.id, peer], () =>
+        this.record(
+          "received",
+          state,
+          env.payload,
+          items.map((x, i) => ({ edge: x.edge, step: x.step, payloadHash: i === items.length - 1 && x.payloadHash === UNHASHED ? this.core.crypto.sha256(env.payload) : x.payloadHash, bindings: x.bindings })),
+          verdict.value.signatures,
+        ),
+      );
+      this.retireKeys(state, keying);
+      this.core.accepted(edge.id);
+      this.core.openSessions.touch(key, this.core.now());
+      await this.closeIfFinished(key, state);
+      return { sessionKey: sidHex, edge, message: message!, state, joined, receipt };
+    } catch (e: unknown) {
+      if (opening) this.core.openSessions.release(key);
+      throw e;
     }
-    // The items as checked (the receiver's own step count; the payload hash of the message as sent).
-    const items = verdict.value.segment.map((x) => x.item);
-    await this.recordOrUndo(key, current, state, keying, [sidHex, edge.id, peer], () =>
-      this.record(
-        "received",
-        state,
-        env.payload,
-        items.map((x, i) => ({ edge: x.edge, step: x.step, payloadHash: i === items.length - 1 && x.payloadHash === UNHASHED ? this.core.crypto.sha256(env.payload) : x.payloadHash, bindings: x.bindings })),
-        verdict.value.signatures,
-      ),
+  }
+
+  /**
+   * Counts a session that the message from `edge`'s sender opens at this
+   * runtime; refuses it, counting and storing nothing, when that principal
+   * already holds the most open sessions it may (maxSessionsPerPrincipal).
+   * True when this message's handling owns the new count (and releases it if
+   * the message is refused after all).
+   */
+  private reserveSession(key: string, state: SessionState, edge: EdgeDescriptor, keying: Keying, sidHex: string, peer: string): boolean {
+    const owner = state.principals[edge.sender] ?? "";
+    const open = this.core.openSessions;
+    const r = open.reserve(key, owner, this.core.now(), defences.sessionCap);
+    if (r !== "full") return r === "reserved";
+    keying.abandon();
+    throw this.core.alert(
+      new SecSessionError("session-limit", `principal ${JSON.stringify(owner)} holds ${open.heldBy(owner)} open sessions here, the most it may (maxSessionsPerPrincipal ${open.maxPerPrincipal}): this session is refused and nothing of it is stored`),
+      sidHex,
+      edge.id,
+      peer,
     );
-    this.retireKeys(state, keying);
-    this.core.accepted(edge.id);
-    await this.closeIfFinished(key, state);
-    return { sessionKey: sidHex, edge, message: message!, state, joined, receipt };
   }
 
   /**
@@ -338,6 +376,7 @@ export class Party {
    */
   private async closeIfFinished(key: string, st: SessionState): Promise<void> {
     if (!this.plan.finishedFor(this.role).has(st.state)) return;
+    this.core.openSessions.release(key);
     // No keys in a tombstone: a finished role never uses them again, and stores may outlive this process.
     const tombstone: SessionState = { ...st, history: [], carried: {}, carriedUpdates: {}, values: {}, pairs: record(), version: st.version + 1 };
     if (await this.commit(key, st.version, tombstone)) {
