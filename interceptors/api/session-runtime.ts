@@ -84,10 +84,10 @@ export interface SessionRuntimeOptions {
    */
   readonly sessionIdleTimeoutMs?: number;
   /**
-   * The most sessions a principal may hold open at this runtime (the
-   * sessions its messages opened here). A further first message is refused
-   * `session-limit` (RESOURCE_EXHAUSTED) before anything is stored. Default
-   * 1,000; 0: no cap.
+   * The most sessions open at this runtime that one principal may have
+   * started (the principal bound to the initiating role, whoever relayed
+   * them here). A further first message is refused `session-limit`
+   * (RESOURCE_EXHAUSTED) before anything is stored. Default 1,000; 0: no cap.
    */
   readonly maxSessionsPerPrincipal?: number;
   /**

@@ -1,6 +1,6 @@
 /**
  * The sessions a runtime holds open: when each last moved, and which
- * principal opened it, so that sessions left idle are expired and no
+ * principal started it, so that sessions left idle are expired and no
  * principal holds more than its share (docs/protocol.md, "Resource bounds").
  * A session is open from its first commit at this runtime until its role's
  * part is over (its tombstone is not counted) or it expires.
@@ -13,7 +13,7 @@ export const DEFAULT_MAX_SESSIONS_PER_PRINCIPAL = 1_000;
 export const EXPIRED_REMEMBERED = 10_000;
 
 interface OpenSession {
-  /** The principal whose message opened the session here ("" for a session this runtime started or restored). */
+  /** The principal that started the session ("" for a session this runtime started or restored). */
   readonly owner: string;
   lastActiveMs: number;
 }

@@ -176,7 +176,7 @@ export class Party {
     const message = decoded.message;
     const { state, joined } = verdict.value;
     const keying = verdict.value.keying;
-    // A session new here counts for the principal whose message opens it, up to its cap: refused before anything is stored.
+    // A session new here counts for the principal that started it, up to its cap: refused before anything is stored.
     const opening = current === undefined && this.reserveSession(key, state, edge, keying, sidHex, peer);
     try {
       // The receipt is sealed before the commit: a message accepted is a message vouched for.
@@ -229,14 +229,18 @@ export class Party {
   }
 
   /**
-   * Counts a session that the message from `edge`'s sender opens at this
-   * runtime; refuses it, counting and storing nothing, when that principal
-   * already holds the most open sessions it may (maxSessionsPerPrincipal).
+   * Counts a session that a message opens at this runtime, for the principal
+   * that started it (bound to the initiating role: a role downstream counts
+   * the initiator's sessions, not those of the peer relaying them, which
+   * would otherwise let one client use up a relay's share); refuses it,
+   * counting and storing nothing, when that principal already holds the most
+   * open sessions it may (maxSessionsPerPrincipal).
    * True when this message's handling owns the new count (and releases it if
    * the message is refused after all).
    */
   private reserveSession(key: string, state: SessionState, edge: EdgeDescriptor, keying: Keying, sidHex: string, peer: string): boolean {
-    const owner = state.principals[edge.sender] ?? "";
+    const initiator = this.descriptor.states[this.descriptor.initial]!.holder!;
+    const owner = state.principals[initiator] ?? state.principals[edge.sender] ?? "";
     const open = this.core.openSessions;
     const r = open.reserve(key, owner, this.core.now(), defences.sessionCap);
     if (r !== "full") return r === "reserved";

@@ -253,3 +253,40 @@ test("over the buffer API with a moved clock: expiry frees exactly the sessions 
   await w.unwrap("alice", reply, bytes, "bob", sids[2]);
   t.is((await w.party("alice", "c").state(sids[2]!))?.state, (await w.party("bob", "w").state(sids[2]!))?.state);
 });
+
+const RELAYED = `
+syntax = "proto3";
+package relayed;
+import "google/protobuf/empty.proto";
+import "secsession/v1/options.proto";
+option (secsession.v1.session) = {
+  name: "Relayed"
+  roles: [ { name: "c" service: "Client" }, { name: "r" service: "Relay" }, { name: "w" service: "Worker" } ]
+  protocol: "c -> r.Go; r -> w.Pass; w -> c.Done;"
+};
+service Client { rpc Done(Msg) returns (google.protobuf.Empty); }
+service Relay { rpc Go(Msg) returns (google.protobuf.Empty); }
+service Worker { rpc Pass(Msg) returns (google.protobuf.Empty); }
+message Msg { string text = 1; }
+`;
+
+test("downstream, a session counts for the principal that started it, not for the relay: one client cannot use up the relay's share", async (t) => {
+  const relayed = inlineSession(RELAYED);
+  const w = world(relayed, ["mallory", "alice", "relay", "worker"], (p) => (p === "worker" ? { maxSessionsPerPrincipal: 2 } : {}));
+  const [go, pass] = [w.edge("Go", "oneway"), w.edge("Pass", "oneway")];
+  const through = async (client: string): Promise<string> => {
+    const sid = (await w.party(client, "c").start({ c: client, r: "relay", w: "worker" })).key;
+    await w.unwrap("relay", go, await w.wrap(client, sid, go, { text: "go" }), client);
+    const bytes = await w.wrap("relay", sid, pass, { text: "pass" });
+    return w.unwrap("worker", pass, bytes, "relay").then(
+      () => "open",
+      (e: unknown) => (e instanceof SecSessionError ? `${e.kind}: ${e.reason}` : String(e)),
+    );
+  };
+  t.deepEqual([await through("mallory"), await through("mallory")], ["open", "open"]);
+  const third = await through("mallory");
+  t.regex(third, /^session-limit: principal "mallory" holds 2 open sessions here/);
+  t.is(await through("alice"), "open", "another client of the same relay still gets through");
+  const worker = w.runtimes["worker"]!;
+  t.deepEqual([worker.openSessions.heldBy("mallory"), worker.openSessions.heldBy("alice"), worker.openSessions.heldBy("relay")], [2, 1, 0]);
+});
