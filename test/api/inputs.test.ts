@@ -13,9 +13,11 @@ import { createMemoryStore, createSessionRuntime, generateIdentity, publicKeysOf
 const me = generateIdentity("customer");
 const resolver = staticResolver([[me.id, publicKeysOf(me)]]);
 
-test("createSessionRuntime({}) throws, naming the missing identity", (t) => {
+test("createSessionRuntime({}) throws, naming the missing identity, and leaves no timer behind", (t) => {
+  const handles = (process as unknown as { getActiveResourcesInfo(): string[] }).getActiveResourcesInfo().filter((r) => r === "Timeout").length;
   const err = t.throws(() => createSessionRuntime({} as SessionRuntimeOptions));
-  t.regex(err!.message, /secsession: createSessionRuntime: options\.identity is required/);
+  t.regex(err!.message, /secsession: createSessionRuntime: options\.identity is required: this peer's id and private keys \(generateIdentity\)/);
+  t.is((process as unknown as { getActiveResourcesInfo(): string[] }).getActiveResourcesInfo().filter((r) => r === "Timeout").length, handles);
 });
 
 test("createSessionRuntime without options, or with a malformed identity or resolver, throws a precise error", (t) => {
@@ -47,6 +49,7 @@ test("start(def, null) throws a clear error and stores nothing", async (t) => {
   const err = await t.throwsAsync(rt.start(SingleC, { c: "customer", w: 7 as never }));
   t.regex(err!.message, /bindings\.w must be a principal \(a non-empty string\), got number/);
   t.deepEqual(writes, [], "no session was stored");
+  t.is(rt.openSessions.total, 0, "and none is open");
 });
 
 test("a role bound at the start needs a principal even when it is named like an Object.prototype key", async (t) => {
