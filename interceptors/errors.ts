@@ -23,6 +23,7 @@ export type AlertKind =
   | "bad-ack"
   | "conflict"
   | "store-unavailable"
+  | "session-limit"
   | "internal";
 
 /** The gRPC status code of each kind. */
@@ -44,6 +45,7 @@ export const STATUS_OF: Readonly<Record<AlertKind, status>> = {
   "bad-key-update": status.UNAUTHENTICATED,
   "bad-ack": status.UNAUTHENTICATED,
   "store-unavailable": status.UNAVAILABLE,
+  "session-limit": status.RESOURCE_EXHAUSTED,
   internal: status.INTERNAL,
 };
 

@@ -5,7 +5,9 @@
 // End-user API
 export { createSessionRuntime, SessionRuntime } from "./api/session-runtime.js";
 export type { SessionRuntimeOptions } from "./api/session-runtime.js";
-export type { RoleState, Incoming, Final, SendOptions, SessionHandlers, Machine, Move } from "./api/types.js";
+export type { RoleState, Incoming, Final, SendOptions, ReceiveOptions, SessionHandlers, Machine, Move } from "./api/types.js";
+export { ReceiveTimeoutError, SessionExpiredError } from "./api/local-session.js";
+export type { PeerAddresses } from "./api/options.js";
 export { generateIdentity, publicKeysOf, staticResolver, keyringResolver, keyringJson } from "./keys/identity.js";
 export type { Identity, KeyResolver, PeerPublicKeys, KeyringFile } from "./keys/identity.js";
 export { SecSessionError, STATUS_OF } from "./errors.js";
@@ -50,7 +52,7 @@ export { resumeSession, localStateOf } from "./store/resume.js";
 export type { AnyRoleState, ResumableRuntime } from "./store/resume.js";
 
 // Replicated roles: sessions and replay state shared in Redis (docs/scale-out.md)
-export { createRedisStore, createRedisReplayCache, createRedisHighWaterMarks } from "./store/redis.js";
+export { createRedisStore, createRedisReplayCache, createRedisHighWaterMarks, DEFAULT_STATE_TTL_MS } from "./store/redis.js";
 export type { RedisStore, RedisStoreOptions, RedisReplayCache, RedisReplayCacheOptions, RedisCommandClient, RedisConnectionOptions } from "./store/redis.js";
 export { sealStoredState, openStoredState, SealedStateError, STORED_STATE_FORMAT_VERSION } from "./store/sealed-state.js";
 export type { ReplicaHandlers, AnyIncoming } from "./store/replicated-role.js";

@@ -3,6 +3,7 @@
  * process: our runtime in six modes (the seed's four rows and two of ours),
  * plain grpc-js and grpc-js over mutual TLS.
  */
+import { SKIP_ATTESTATION_CHECKS } from "../../interceptors/api/options.js";
 import { sessionCode, type DirectionSecurity, type SessionDescriptor, type SessionRuntimeOptions } from "../../interceptors/index.js";
 
 export type ModeId = "off" | "replay" | "mac-noverify" | "full" | "static" | "signatures" | "privacy" | "grpc" | "mtls";
@@ -39,7 +40,7 @@ export function everyDirection(d: SessionDescriptor, change: Partial<DirectionSe
 export const MODES: readonly Mode[] = [
   { id: "off", label: "unprotected (same stubs, protection off)", kind: "secsession", seedRow: 0, runtime: { protection: "off" } },
   { id: "replay", label: "replay-cache checks only", kind: "secsession", seedRow: 1, runtime: { protection: "replay-only" } },
-  { id: "mac-noverify", label: "MAC, no verification", kind: "secsession", seedRow: 2, runtime: { verifyAttestations: false } },
+  { id: "mac-noverify", label: "MAC, no verification", kind: "secsession", seedRow: 2, runtime: { [SKIP_ATTESTATION_CHECKS]: true } as Partial<SessionRuntimeOptions> },
   { id: "full", label: "fully protected (MAC, the default)", kind: "secsession", seedRow: 3 },
   { id: "static", label: "fully protected, static pairwise keys (no Noise, no DH ratchet)", kind: "secsession", variant: staticKeys },
   { id: "signatures", label: "fully protected, Ed25519 signatures", kind: "secsession", variant: (d) => everyDirection(d, { authenticity: "ed25519" }) },

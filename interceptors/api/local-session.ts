@@ -10,7 +10,7 @@ import { SecSessionError } from "../errors.js";
 import { PendingSend } from "../grpc/sealed.js";
 import type { Party, Received } from "../runtime/party.js";
 import type { RoleBinding } from "../wire/encoding.js";
-import type { SendOptions } from "./types.js";
+import type { ReceiveOptions, SendOptions } from "./types.js";
 
 /** What a receive resolves with, untyped (the typed view is `Incoming`). */
 export interface IncomingValue {
@@ -22,6 +22,38 @@ export interface IncomingValue {
 /** How a session reaches its peers: sends a request or one-way message, returns the checked outcome. */
 export interface Transport {
   call(party: Party, send: PendingSend, options: SendOptions): Promise<Received | "receipt">;
+  /** How long a `receive()` waits by default (ms); undefined: until the session expires. */
+  readonly receiveTimeoutMs: number | undefined;
+}
+
+/**
+ * A `receive()` that saw no message in time. The session is unchanged: the
+ * same state object may receive again (a message arriving later waits for it).
+ */
+export class ReceiveTimeoutError extends Error {
+  constructor(
+    readonly sessionId: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`secsession: no message within ${timeoutMs} ms in session ${sessionId}; the session is unchanged and this state object may receive again`);
+    this.name = "ReceiveTimeoutError";
+  }
+}
+
+/** A session this runtime expired (idle too long) or otherwise freed: its state is gone, nothing more can be sent or received in it. */
+export class SessionExpiredError extends Error {
+  constructor(
+    readonly sessionId: string,
+    reason: string,
+  ) {
+    super(`secsession: session ${sessionId} ${reason}`);
+    this.name = "SessionExpiredError";
+  }
+}
+
+/** Throws unless `ms` is a whole positive number of milliseconds (a timeout). */
+export function checkTimeout(name: string, ms: unknown): void {
+  if (typeof ms !== "number" || !Number.isSafeInteger(ms) || ms <= 0) throw new RangeError(`secsession: ${name} must be a whole number of milliseconds > 0, got ${String(ms)}`);
 }
 
 /** The grpc-js callback of a received call, kept until the response is sent. */
@@ -30,7 +62,9 @@ export type Responder = (error: { code: number; details: string } | null, value?
 export class LocalSession {
   private local: number;
   private readonly inbox: IncomingValue[] = [];
-  private readonly waiting: Array<(v: IncomingValue) => void> = [];
+  private readonly waiting: Array<{ resolve: (v: IncomingValue) => void; reject: (e: unknown) => void }> = [];
+  /** Why the session is gone, once it is. */
+  private gone: string | undefined;
   private pendingCall: { rpc: string; respond: Responder } | undefined;
   private readonly projection: ProjectionDescriptor;
 
@@ -73,8 +107,23 @@ export class LocalSession {
   /** Queues an accepted message for `receive()`. */
   deliver(v: IncomingValue): void {
     const w = this.waiting.shift();
-    if (w !== undefined) w(v);
+    if (w !== undefined) w.resolve(v);
     else this.inbox.push(v);
+  }
+
+  /**
+   * Frees the session (it expired): receives waiting reject, a call waiting
+   * for this role's response fails, and every later move throws
+   * SessionExpiredError.
+   */
+  expire(reason: string): void {
+    if (this.gone !== undefined) return;
+    this.gone = reason;
+    this.inbox.length = 0;
+    for (const w of this.waiting.splice(0)) w.reject(new SessionExpiredError(this.key, reason));
+    const p = this.pendingCall;
+    this.pendingCall = undefined;
+    p?.respond({ code: 10, details: "secsession: the session expired before its response was sent" });
   }
 
   /** Fails a call still waiting for its response (its handler failed). */
@@ -112,21 +161,48 @@ export class LocalSession {
       };
     }
     if (moves.some((t) => t.direction === "receive")) {
-      obj["receive"] = () => {
+      obj["receive"] = (options: ReceiveOptions = {}) => {
+        const timeoutMs = options.timeoutMs ?? this.transport.receiveTimeoutMs;
+        if (timeoutMs !== undefined) checkTimeout("receive({ timeoutMs })", timeoutMs);
         use();
-        return this.receive();
+        // Timed out, nothing moved: the same state object may receive again.
+        return this.receive(timeoutMs).catch((e: unknown) => {
+          if (e instanceof ReceiveTimeoutError) used = false;
+          throw e;
+        });
       };
     }
     return Object.freeze(obj);
   }
 
-  private receive(): Promise<IncomingValue> {
+  private receive(timeoutMs: number | undefined): Promise<IncomingValue> {
     const v = this.inbox.shift();
     if (v !== undefined) return Promise.resolve(v);
-    return new Promise((resolve) => this.waiting.push(resolve));
+    if (this.gone !== undefined) return Promise.reject(new SessionExpiredError(this.key, this.gone));
+    return new Promise((resolve, reject) => {
+      const w = { resolve, reject };
+      this.waiting.push(w);
+      if (timeoutMs === undefined) return;
+      const timer = setTimeout(() => {
+        const i = this.waiting.indexOf(w);
+        if (i < 0) return;
+        this.waiting.splice(i, 1);
+        reject(new ReceiveTimeoutError(this.key, timeoutMs));
+      }, timeoutMs);
+      timer.unref();
+      w.resolve = (x) => {
+        clearTimeout(timer);
+        resolve(x);
+      };
+      w.reject = (e) => {
+        clearTimeout(timer);
+        reject(e);
+      };
+    });
   }
 
   private async send(from: number, t: LocalTransitionDescriptor, init: object, options: SendOptions): Promise<unknown> {
+    if (this.gone !== undefined) throw new SessionExpiredError(this.key, this.gone);
     if (this.local !== from) throw new Error("secsession: internal error: the session moved on under this state object");
     const st = await this.party.state(this.key);
     if (st === undefined) throw new Error(`secsession: session ${this.key} is gone`);

@@ -10,8 +10,6 @@
  * runtime.serve(server, ShoppingO, { request: async ({ message, next }) => { await next.contract({ contract: message.item }); } });
  */
 import * as grpc from "@grpc/grpc-js";
-import { fromBinary } from "@bufbuild/protobuf";
-import { EnvelopeSchema } from "../../gen/secsession/v1/envelope_pb.js";
 import type { SecurityAlert } from "../errors.js";
 import { fromServiceError, refusalStatus, SecSessionError } from "../errors.js";
 import { createClientInterceptor } from "../grpc/client-interceptor.js";
@@ -21,14 +19,17 @@ import { defaultBackend, type CryptoBackend } from "../keys/crypto/index.js";
 import { PREKEYS_KEPT, publicKeysOf, rotatePrekey, type Identity, type KeyResolver, type PeerPublicKeys } from "../keys/identity.js";
 import { withProtection, type Protection } from "../monitor/protection.js";
 import { defences } from "../monitor/defences.js";
-import { Party, type Received } from "../runtime/party.js";
+import { decodeIncoming, Party, type Received } from "../runtime/party.js";
 import { RuntimeCore, type RuntimeMetrics } from "../runtime/runtime-core.js";
 import { createMemoryReplayCache, createMemoryStore } from "../store/memory.js";
 import type { ReplayCache, SessionStore } from "../store/store.js";
 import { checkReplicaHandlers, replicaIncoming, type ReplicaHandlers } from "../store/replicated-role.js";
 import type { EvidenceSink } from "../runtime/evidence.js";
 import { hex } from "../wire/encoding.js";
-import { LocalSession, type IncomingValue, type Responder, type Transport } from "./local-session.js";
+import type { WireEnvelope } from "../wire/envelope-codec.js";
+import { checkTimeout, LocalSession, type IncomingValue, type Responder, type Transport } from "./local-session.js";
+import { DEFAULT_MAX_SESSIONS_PER_PRINCIPAL, DEFAULT_SESSION_IDLE_TIMEOUT_MS, OpenSessions, sessionIdOfKey } from "../runtime/open-sessions.js";
+import { checkBindings, checkRuntimeOptions, lookUpAddress, SKIP_ATTESTATION_CHECKS, type PeerAddresses } from "./options.js";
 import type { RoleDefinition } from "./role.js";
 import type { Machine, RoleState, SendOptions, SessionHandlers } from "./types.js";
 
@@ -37,8 +38,11 @@ export interface SessionRuntimeOptions {
   readonly identity: Identity;
   /** Public keys of other principals. */
   readonly resolver: KeyResolver;
-  /** Where each principal listens (`host:port`), for the messages this peer sends. */
-  readonly peers?: Readonly<Record<string, string>> | ((principal: string) => string | undefined);
+  /**
+   * Where each principal listens (`host:port`), for the messages this peer
+   * sends: a Map, an object (its own keys only are read) or a function.
+   */
+  readonly peers?: PeerAddresses;
   readonly crypto?: CryptoBackend;
   readonly store?: SessionStore;
   readonly replayCache?: ReplayCache;
@@ -53,8 +57,6 @@ export interface SessionRuntimeOptions {
   readonly maxClockSkewMs?: number;
   /** Channel credentials for outgoing calls (default: insecure; the envelope carries the protection). */
   readonly credentials?: grpc.ChannelCredentials;
-  /** Benchmark only: build attestations but skip verifying them. */
-  readonly verifyAttestations?: boolean;
   /**
    * Benchmark only: `"off"` plays every session with its protection switched
    * off, `"replay-only"` keeps only the replay checks (monitor/protection.ts).
@@ -72,9 +74,30 @@ export interface SessionRuntimeOptions {
    * with the peer's address `ipv4:10.0.0.1:50051,10.0.0.2:50051` (docs/scale-out.md).
    */
   readonly channelOptions?: grpc.ChannelOptions;
+  /**
+   * A session in which no message was sent or received for this long (ms) is
+   * expired: freed from memory (and from an in-memory store; a shared store
+   * drops it by its own TTL), its waiting receives reject with
+   * SessionExpiredError, and a late message for it is refused
+   * `unknown-session`, saying it expired. Default 600,000 (10 minutes); 0:
+   * never (docs/protocol.md, "Resource bounds").
+   */
+  readonly sessionIdleTimeoutMs?: number;
+  /**
+   * The most sessions open at this runtime that one principal may have
+   * started (the principal bound to the initiating role, whoever relayed
+   * them here). A further first message is refused `session-limit`
+   * (RESOURCE_EXHAUSTED) before anything is stored. Default 1,000; 0: no cap.
+   */
+  readonly maxSessionsPerPrincipal?: number;
+  /**
+   * How long `receive()` waits by default (ms; a call's `{ timeoutMs }`
+   * overrides it). Default: until the session expires.
+   */
+  readonly receiveTimeoutMs?: number;
 }
 
-/** Creates a runtime. */
+/** Creates a runtime; throws a TypeError or RangeError naming the option at fault. */
 export function createSessionRuntime(options: SessionRuntimeOptions): SessionRuntime {
   return new SessionRuntime(options);
 }
@@ -90,12 +113,15 @@ export class SessionRuntime implements Transport {
   private readonly clients = new Map<string, grpc.Client>();
   private readonly servedServices = new WeakMap<grpc.Server, Set<string>>();
   private readonly clientInterceptorFn = createClientInterceptor();
+  readonly receiveTimeoutMs: number | undefined;
+  private readonly expiryTimer: ReturnType<typeof setInterval> | undefined;
   private readonly serverInterceptorFn = createServerInterceptor(
     (path, bytes, peer) => this.dispatch(path, bytes, peer),
     (e, peer) => void this.core.alert(e, "", -1, peer),
   );
 
   constructor(private readonly options: SessionRuntimeOptions) {
+    checkRuntimeOptions(options);
     this.core = new RuntimeCore(
       options.identity,
       options.resolver,
@@ -106,7 +132,7 @@ export class SessionRuntime implements Transport {
       (a) => {
         for (const l of this.alertListeners) l(a);
       },
-      options.verifyAttestations ?? true,
+      (options as { readonly [SKIP_ATTESTATION_CHECKS]?: boolean })[SKIP_ATTESTATION_CHECKS] !== true,
       10_000,
       options.evidence,
       options.protection ?? "full",
@@ -115,6 +141,44 @@ export class SessionRuntime implements Transport {
       if (!Number.isSafeInteger(options.maxClockSkewMs) || options.maxClockSkewMs < 0) throw new RangeError(`secsession: maxClockSkewMs must be a whole number of milliseconds ≥ 0, got ${String(options.maxClockSkewMs)}`);
       this.core.maxClockSkewMs = options.maxClockSkewMs;
     }
+    const idle = wholeMs("sessionIdleTimeoutMs", options.sessionIdleTimeoutMs, DEFAULT_SESSION_IDLE_TIMEOUT_MS);
+    this.core.openSessions = new OpenSessions(idle, wholeMs("maxSessionsPerPrincipal", options.maxSessionsPerPrincipal, DEFAULT_MAX_SESSIONS_PER_PRINCIPAL, "a whole number ≥ 0"));
+    if (options.receiveTimeoutMs !== undefined) checkTimeout("receiveTimeoutMs", options.receiveTimeoutMs);
+    this.receiveTimeoutMs = options.receiveTimeoutMs;
+    // Idle sessions are expired even when nothing else happens; the timer does not keep the process alive.
+    if (idle > 0) {
+      this.expiryTimer = setInterval(() => void this.expireIdleSessions(), Math.min(30_000, Math.max(50, Math.floor(idle / 4))));
+      this.expiryTimer.unref();
+    }
+  }
+
+  /**
+   * Expires the sessions idle for longer than sessionIdleTimeoutMs (also
+   * done periodically): each is freed from memory — its session object, its
+   * keys (zeroed) — and from an in-memory store; a shared store
+   * (`detached`) drops it by its TTL, since another replica may have moved
+   * it on. Returns how many expired.
+   */
+  async expireIdleSessions(): Promise<number> {
+    if (!defences.idleExpiry) return 0;
+    const open = this.core.openSessions;
+    const keys = open.takeIdle(this.core.now());
+    const reason = `expired: it was idle for more than ${open.idleTimeoutMs} ms (sessionIdleTimeoutMs)`;
+    for (const key of keys) {
+      const local = this.sessions.get(key);
+      this.sessions.delete(key);
+      local?.expire(reason);
+      const sid = sessionIdOfKey(key);
+      if (!open.holdsSession(sid)) this.core.forgetKeys(sid);
+      if (this.options.store?.detached !== true) await this.core.store.delete(key).catch(() => undefined);
+    }
+    return keys.length;
+  }
+
+  /** Sessions held open, and by whom (for operators and tests). */
+  get openSessions(): { readonly total: number; heldBy(principal: string): number } {
+    const open = this.core.openSessions;
+    return { total: open.size, heldBy: (p) => open.heldBy(p) };
   }
 
   /** Listens to refused messages: `{ kind, sessionId, edge, peer, reason }`. */
@@ -163,6 +227,9 @@ export class SessionRuntime implements Transport {
 
   /** Starts a session as its initiating role; `bindings` names the principal of each role bound at the start. */
   async start<M extends Machine>(def: RoleDefinition<M>, bindings: Readonly<Record<string, string>>): Promise<RoleState<M, 0>> {
+    checkRole("start", def);
+    const roles = def.descriptor.roles.filter((r) => !r.dynamic).map((r) => r.name);
+    checkBindings(`start (session ${def.descriptor.name}, role ${def.role})`, bindings, roles);
     const party = this.party(def);
     const st = await party.start(bindings);
     const key = party.key(st.key);
@@ -185,6 +252,7 @@ export class SessionRuntime implements Transport {
     if (this.sessions.has(key)) throw new Error(`secsession: session ${sessionKey} is already live in this runtime`);
     const local = new LocalSession(party, sessionKey, this, () => this.sessions.delete(key), undefined, localState);
     this.sessions.set(key, local);
+    this.core.openSessions.touch(key, this.core.now());
     return local.current();
   }
 
@@ -227,8 +295,9 @@ export class SessionRuntime implements Transport {
     this.serve(server, def, handlers as unknown as SessionHandlers<M>);
   }
 
-  /** Closes the clients this runtime opened. */
+  /** Closes the clients this runtime opened, and stops expiring sessions. */
   close(): void {
+    if (this.expiryTimer !== undefined) clearInterval(this.expiryTimer);
     for (const c of this.clients.values()) c.close();
     this.clients.clear();
   }
@@ -256,9 +325,8 @@ export class SessionRuntime implements Transport {
   }
 
   private addressOf(principal: string): string {
-    const peers = this.options.peers;
-    const a = typeof peers === "function" ? peers(principal) : peers?.[principal];
-    if (a === undefined) throw new Error(`secsession: no address for principal ${JSON.stringify(principal)}: add it to the runtime's peers`);
+    const a = lookUpAddress(this.options.peers, principal);
+    if (typeof a !== "string" || a === "") throw new Error(`secsession: no address for principal ${JSON.stringify(principal)}: add it to the runtime's peers`);
     return a;
   }
 
@@ -272,25 +340,44 @@ export class SessionRuntime implements Transport {
     return c;
   }
 
-  /** The server interceptor's dispatch: which party receives a message on `path`; once opened, it is delivered at once. */
+  /**
+   * The server interceptor's dispatch: decodes the message once and routes it
+   * to the party it addresses; once opened, it is delivered at once.
+   */
   private dispatch(path: string, bytes: Uint8Array, peer: string): Promise<OpenedMessage> | undefined {
     const candidates = [...this.parties.values()].filter((p) => p.receivesOn(path));
     if (candidates.length === 0) return undefined;
-    let party = candidates[0]!;
-    if (candidates.length > 1) {
-      try {
-        const env = fromBinary(EnvelopeSchema, bytes);
-        const code = env.start === undefined ? undefined : hex(env.start.sessionCode);
-        party = candidates.find((p) => p.descriptor.code === code || this.sessions.has(p.key(env.sessionId))) ?? party;
-      } catch {
-        // the chosen party refuses it as malformed
-      }
-    }
-    return party.unwrap(bytes, path, ["oneway", "request"], peer).then((received) => {
-      const opened = new OpenedMessage(party, received);
-      if (defences.deliverAtCommit) this.deliver(opened);
-      return opened;
-    });
+    return Promise.resolve()
+      .then(async () => {
+        const env = decodeIncoming(this.core, bytes, peer);
+        const party = await this.route(candidates, env, path);
+        return { party, received: await party.unwrapDecoded(env, path, ["oneway", "request"], peer) };
+      })
+      .then(({ party, received }) => {
+        const opened = new OpenedMessage(party, received);
+        if (defences.deliverAtCommit) this.deliver(opened);
+        return opened;
+      });
+  }
+
+  /**
+   * Which of the parties receiving on `path` a message is for: the one whose
+   * role receives the edge it claims (two roles of one protocol may serve one
+   * service) and, for a first message, whose session code its start names;
+   * among several (protocols sharing a service), the one that holds its
+   * session — live here, or in the store (a replicated role keeps its
+   * sessions there alone). None: the first refuses it. Routing reads only
+   * what the chosen party then checks in full.
+   */
+  private async route(candidates: readonly Party[], env: WireEnvelope, path: string): Promise<Party> {
+    if (candidates.length === 1) return candidates[0]!;
+    const addressed = candidates.filter((p) => p.addressedBy(env, path));
+    if (addressed.length <= 1 || env.start !== undefined) return addressed[0] ?? candidates[0]!;
+    const sid = hex(env.sessionId);
+    const live = addressed.find((p) => this.sessions.has(p.key(sid)));
+    if (live !== undefined) return live;
+    for (const p of addressed) if ((await p.state(sid)) !== undefined) return p;
+    return addressed[0]!;
   }
 
   /** A handler call: connects the call to the session its opened message was delivered to. */
@@ -350,4 +437,18 @@ export class SessionRuntime implements Transport {
         (e: unknown) => session.abandon(e instanceof Error ? e.message : String(e)),
       );
   }
+}
+
+/** Throws unless `def` is a role definition (generated code's `<Session><Role>`). */
+function checkRole(method: string, def: unknown): asserts def is RoleDefinition {
+  const d = def as Partial<RoleDefinition> | null | undefined;
+  if (d === null || typeof d !== "object" || typeof d.role !== "string" || d.descriptor === undefined || d.file === undefined) {
+    throw new TypeError(`secsession: ${method}: expected a role definition (the generated <Session><Role> export), got ${d === null ? "null" : typeof d}`);
+  }
+}
+
+function wholeMs(name: string, v: number | undefined, fallback: number, what = "a whole number of milliseconds ≥ 0"): number {
+  if (v === undefined) return fallback;
+  if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`secsession: ${name} must be ${what}, got ${String(v)}`);
+  return v;
 }

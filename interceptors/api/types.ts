@@ -35,6 +35,17 @@ export interface SendOptions {
   readonly deadline?: Date | number;
 }
 
+/** Options of a receive. */
+export interface ReceiveOptions {
+  /**
+   * How long to wait for the message (ms; default the runtime's
+   * receiveTimeoutMs, else until the session expires). On timeout the
+   * promise rejects with ReceiveTimeoutError and the session is unchanged:
+   * the same state object may receive again.
+   */
+  readonly timeoutMs?: number;
+}
+
 /** The state object of a finished session. */
 export interface Final {
   readonly final: true;
@@ -62,7 +73,7 @@ export type RoleState<M, S extends keyof M> = M[S] extends { readonly final: tru
   ? Final
   : { readonly sessionId: string; readonly localState: S } & { readonly [K in SendKeys<M, S>]: SendFn<M, MovesOf<M, S>[K]> } & ([ReceiveKeys<M, S>] extends [never]
         ? unknown
-        : { receive(): Promise<Incoming<M, S>> });
+        : { receive(options?: ReceiveOptions): Promise<Incoming<M, S>> });
 
 /** Handlers of the messages that start a session for a role (the receives of its initial state). */
 export type SessionHandlers<M> = {

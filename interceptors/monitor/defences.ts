@@ -45,6 +45,10 @@ export const defences = {
   addressing: true,
   /** A response belongs to the session of the call it answers (client interceptor). */
   responseSession: true,
+  /** No principal holds more open sessions at a runtime than maxSessionsPerPrincipal. */
+  sessionCap: true,
+  /** Sessions idle for longer than sessionIdleTimeoutMs are expired and freed. */
+  idleExpiry: true,
   /** An encrypted direction's payload is decrypted, even when the envelope claims it is in the clear (key version 0). */
   privacy: true,
 };

@@ -75,7 +75,9 @@ export class Party {
     if (d.states[d.initial]?.holder !== this.role) throw new Error(`secsession: ${this.role} does not start session ${d.name}; ${d.states[d.initial]?.holder} does`);
     const list: RoleBinding[] = [];
     for (const r of this.plan.staticRoles) {
-      const p = r === this.role ? (bindings[r] ?? this.core.identity.id) : bindings[r];
+      // Own keys only: a role may be called `constructor`.
+      const given = Object.hasOwn(bindings, r) ? bindings[r] : undefined;
+      const p = r === this.role ? (given ?? this.core.identity.id) : given;
       if (p === undefined || p === "") throw new Error(`secsession: starting ${d.name} needs a principal for role ${r}`);
       list.push({ role: r, principal: p });
     }
@@ -88,6 +90,7 @@ export class Party {
     const state = initialState(this.core.crypto, sid, this.role, start, d.initial);
     await this.core.replay.add(`${this.role}:${state.key}`, this.startRememberedUntil(state));
     if (!(await this.core.store.commit(this.key(sid), undefined, state))) throw new Error("secsession: session id collision");
+    this.core.openSessions.touch(this.key(sid), this.core.now());
     return state;
   }
 
@@ -112,6 +115,7 @@ export class Party {
       sealed.keying.abandon();
       throw new SecSessionError("conflict", "another writer advanced this session first");
     }
+    this.core.openSessions.touch(key, this.core.now());
     // The receipt's MAC is computed now, while the keys it uses are alive: a
     // later message may retire them before the receipt arrives.
     const expectedReceipt = edge.kind === "oneway" ? this.expectedReceipt(sealed.state, edge) : undefined;
@@ -135,7 +139,14 @@ export class Party {
    * session would be checked, and committed, there).
    */
   async unwrap(bytes: Uint8Array, rpc: string, kinds: readonly EdgeDescriptor["kind"][], peer: string, session?: string): Promise<Received> {
-    const env = this.decode(bytes, peer);
+    return this.unwrapDecoded(this.decode(bytes, peer), rpc, kinds, peer, session);
+  }
+
+  /**
+   * As unwrap, for an envelope already decoded by decodeIncoming: a message
+   * is decoded once, strictly, whoever routes it (the runtime's dispatch).
+   */
+  async unwrapDecoded(env: WireEnvelope, rpc: string, kinds: readonly EdgeDescriptor["kind"][], peer: string, session?: string): Promise<Received> {
     const sidHex = hex(env.sessionId);
     if (session !== undefined && sidHex !== session && defences.responseSession) {
       throw this.core.alert(new SecSessionError("not-addressed", `the response belongs to session ${sidHex}, not to session ${session} of this call`), sidHex, env.edge, peer);
@@ -143,6 +154,13 @@ export class Party {
     const claimed = this.plan.edges[env.edge];
     const key = this.key(env.sessionId);
     const current = await this.load(key, sidHex, env.edge, peer);
+    if (current === undefined && env.start === undefined) {
+      const expired = this.core.openSessions.expiredAt(key);
+      if (expired !== undefined) {
+        const idle = this.core.openSessions.idleTimeoutMs;
+        throw this.core.alert(new SecSessionError("unknown-session", `session ${sidHex} expired: it was idle for more than ${idle} ms (sessionIdleTimeoutMs), and its state is gone`), sidHex, env.edge, peer);
+      }
+    }
     const decoded: { message?: Message } = {};
     const schema = claimed === undefined ? undefined : this.schemas(claimed.messageType)!;
     const check = valueCheck(this.schemas, (ref) => this.typeOf(ref.rpc, ref.direction), this.core.crypto, schema!, decoded);
@@ -158,48 +176,81 @@ export class Party {
     const message = decoded.message;
     const { state, joined } = verdict.value;
     const keying = verdict.value.keying;
-    // The receipt is sealed before the commit: a message accepted is a message vouched for.
-    let receipt: Uint8Array | undefined;
+    // A session new here counts for the principal that started it, up to its cap: refused before anything is stored.
+    const opening = current === undefined && this.reserveSession(key, state, edge, keying, sidHex, peer);
     try {
-      receipt = edge.kind === "oneway" ? encodeEnvelope(sealReceipt(this.ctx, state, edge, verdict.value.keyVersion)) : undefined;
-    } catch (e: unknown) {
-      keying.abandon();
-      throw this.core.alert(SecSessionError.from(e, "bad-attestation"), sidHex, edge.id, peer);
-    }
-    if (!(await this.commit(key, current?.version, state, sidHex, edge.id, peer))) {
-      keying.abandon();
-      throw this.core.alert(new SecSessionError(current === undefined ? "replayed-start" : "conflict", "another copy of this message was accepted first"), sidHex, edge.id, peer);
-    }
-    // A start is entered in the replay cache once its state is committed, so a
-    // store failure in between leaves nothing behind that refuses the retry.
-    if (joined && defences.startCache) {
-      let fresh: boolean;
+      // The receipt is sealed before the commit: a message accepted is a message vouched for.
+      let receipt: Uint8Array | undefined;
       try {
-        fresh = await this.replayAdd(`${this.role}:${sidHex}`, this.startRememberedUntil(state), sidHex, edge.id, peer);
+        receipt = edge.kind === "oneway" ? encodeEnvelope(sealReceipt(this.ctx, state, edge, verdict.value.keyVersion)) : undefined;
       } catch (e: unknown) {
-        await this.undoOrKeep(key, current, state, keying);
-        throw e;
+        keying.abandon();
+        throw this.core.alert(SecSessionError.from(e, "bad-attestation"), sidHex, edge.id, peer);
       }
-      if (!fresh) {
-        await this.undoOrKeep(key, current, state, keying);
-        throw this.core.alert(new SecSessionError("replayed-start", "this session start was already accepted"), sidHex, edge.id, peer);
+      if (!(await this.commit(key, current?.version, state, sidHex, edge.id, peer))) {
+        keying.abandon();
+        throw this.core.alert(new SecSessionError(current === undefined ? "replayed-start" : "conflict", "another copy of this message was accepted first"), sidHex, edge.id, peer);
       }
+      // A start is entered in the replay cache once its state is committed, so a
+      // store failure in between leaves nothing behind that refuses the retry.
+      if (joined && defences.startCache) {
+        let fresh: boolean;
+        try {
+          fresh = await this.replayAdd(`${this.role}:${sidHex}`, this.startRememberedUntil(state), sidHex, edge.id, peer);
+        } catch (e: unknown) {
+          await this.undoOrKeep(key, current, state, keying);
+          throw e;
+        }
+        if (!fresh) {
+          await this.undoOrKeep(key, current, state, keying);
+          throw this.core.alert(new SecSessionError("replayed-start", "this session start was already accepted"), sidHex, edge.id, peer);
+        }
+      }
+      // The items as checked (the receiver's own step count; the payload hash of the message as sent).
+      const items = verdict.value.segment.map((x) => x.item);
+      await this.recordOrUndo(key, current, state, keying, [sidHex, edge.id, peer], () =>
+        this.record(
+          "received",
+          state,
+          env.payload,
+          items.map((x, i) => ({ edge: x.edge, step: x.step, payloadHash: i === items.length - 1 && x.payloadHash === UNHASHED ? this.core.crypto.sha256(env.payload) : x.payloadHash, bindings: x.bindings })),
+          verdict.value.signatures,
+        ),
+      );
+      this.retireKeys(state, keying);
+      this.core.accepted(edge.id);
+      this.core.openSessions.touch(key, this.core.now());
+      await this.closeIfFinished(key, state);
+      return { sessionKey: sidHex, edge, message: message!, state, joined, receipt };
+    } catch (e: unknown) {
+      if (opening) this.core.openSessions.release(key);
+      throw e;
     }
-    // The items as checked (the receiver's own step count; the payload hash of the message as sent).
-    const items = verdict.value.segment.map((x) => x.item);
-    await this.recordOrUndo(key, current, state, keying, [sidHex, edge.id, peer], () =>
-      this.record(
-        "received",
-        state,
-        env.payload,
-        items.map((x, i) => ({ edge: x.edge, step: x.step, payloadHash: i === items.length - 1 && x.payloadHash === UNHASHED ? this.core.crypto.sha256(env.payload) : x.payloadHash, bindings: x.bindings })),
-        verdict.value.signatures,
-      ),
+  }
+
+  /**
+   * Counts a session that a message opens at this runtime, for the principal
+   * that started it (bound to the initiating role: a role downstream counts
+   * the initiator's sessions, not those of the peer relaying them, which
+   * would otherwise let one client use up a relay's share); refuses it,
+   * counting and storing nothing, when that principal already holds the most
+   * open sessions it may (maxSessionsPerPrincipal).
+   * True when this message's handling owns the new count (and releases it if
+   * the message is refused after all).
+   */
+  private reserveSession(key: string, state: SessionState, edge: EdgeDescriptor, keying: Keying, sidHex: string, peer: string): boolean {
+    const initiator = this.descriptor.states[this.descriptor.initial]!.holder!;
+    const owner = state.principals[initiator] ?? state.principals[edge.sender] ?? "";
+    const open = this.core.openSessions;
+    const r = open.reserve(key, owner, this.core.now(), defences.sessionCap);
+    if (r !== "full") return r === "reserved";
+    keying.abandon();
+    throw this.core.alert(
+      new SecSessionError("session-limit", `principal ${JSON.stringify(owner)} holds ${open.heldBy(owner)} open sessions here, the most it may (maxSessionsPerPrincipal ${open.maxPerPrincipal}): this session is refused and nothing of it is stored`),
+      sidHex,
+      edge.id,
+      peer,
     );
-    this.retireKeys(state, keying);
-    this.core.accepted(edge.id);
-    await this.closeIfFinished(key, state);
-    return { sessionKey: sidHex, edge, message: message!, state, joined, receipt };
   }
 
   /**
@@ -331,6 +382,7 @@ export class Party {
    */
   private async closeIfFinished(key: string, st: SessionState): Promise<void> {
     if (!this.plan.finishedFor(this.role).has(st.state)) return;
+    this.core.openSessions.release(key);
     // No keys in a tombstone: a finished role never uses them again, and stores may outlive this process.
     const tombstone: SessionState = { ...st, history: [], carried: {}, carriedUpdates: {}, values: {}, pairs: record(), version: st.version + 1 };
     if (await this.commit(key, st.version, tombstone)) {
@@ -362,6 +414,17 @@ export class Party {
     return this.plan.edges.some((e) => e.rpc === path && e.receiver === this.role && e.kind !== "response");
   }
 
+  /**
+   * True when the edge `env` claims is one this role receives on `path`, and
+   * a start it carries names this session's code: a cheap routing test on
+   * unauthenticated fields (the message is then checked in full).
+   */
+  addressedBy(env: WireEnvelope, path: string): boolean {
+    const e = this.plan.edges[env.edge];
+    if (e === undefined || e.rpc !== path || e.receiver !== this.role || e.kind === "response") return false;
+    return env.start === undefined || hex(env.start.sessionCode) === this.descriptor.code;
+  }
+
   /** The schema of a message type of this session. */
   schema(typeName: string): DescMessage {
     return this.schemas(typeName)!;
@@ -373,13 +436,7 @@ export class Party {
   }
 
   private decode(bytes: Uint8Array, peer: string): WireEnvelope {
-    if (bytes.length > MAX_ENVELOPE_BYTES) throw this.core.alert(new SecSessionError("malformed", `envelope of ${bytes.length} bytes exceeds ${MAX_ENVELOPE_BYTES}`), "", -1, peer);
-    try {
-      return decodeEnvelope(bytes);
-    } catch (e: unknown) {
-      if (!(e instanceof EnvelopeDecodeError)) throw e;
-      throw this.core.alert(new SecSessionError("malformed", `the envelope does not decode: ${e.message}`, { cause: e }), "", -1, peer);
-    }
+    return decodeIncoming(this.core, bytes, peer);
   }
 
   private async load(key: string, sid = "", edge = -1, peer = ""): Promise<SessionState | undefined> {
@@ -422,6 +479,21 @@ export class Party {
   private storeDown(e: unknown, sid: string, edge: number, peer: string): SecSessionError {
     const reason = e instanceof StoreUnavailableError ? e.message : "the session store failed";
     return this.core.alert(new SecSessionError("store-unavailable", reason, { cause: e }), sid, edge, peer);
+  }
+}
+
+/**
+ * Decodes incoming envelope bytes, strictly and once (wire/envelope-codec.ts:
+ * unknown fields are skipped, never kept); too large or malformed is refused
+ * with an alert.
+ */
+export function decodeIncoming(core: RuntimeCore, bytes: Uint8Array, peer: string): WireEnvelope {
+  if (bytes.length > MAX_ENVELOPE_BYTES) throw core.alert(new SecSessionError("malformed", `envelope of ${bytes.length} bytes exceeds ${MAX_ENVELOPE_BYTES}`), "", -1, peer);
+  try {
+    return decodeEnvelope(bytes);
+  } catch (e: unknown) {
+    if (!(e instanceof EnvelopeDecodeError)) throw e;
+    throw core.alert(new SecSessionError("malformed", `the envelope does not decode: ${e.message}`, { cause: e }), "", -1, peer);
   }
 }
 

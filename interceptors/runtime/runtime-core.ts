@@ -16,6 +16,7 @@ import { assertProtection, isBaseline, type Protection } from "../monitor/protec
 import { ReplicaView } from "../store/replica-view.js";
 import type { ReplayCache, SessionStore } from "../store/store.js";
 import type { EvidenceSink } from "./evidence.js";
+import { DEFAULT_MAX_SESSIONS_PER_PRINCIPAL, DEFAULT_SESSION_IDLE_TIMEOUT_MS, OpenSessions } from "./open-sessions.js";
 import { hex } from "../wire/encoding.js";
 
 /** Counters a runtime keeps. */
@@ -36,6 +37,8 @@ export class RuntimeCore {
   private readonly keyOrder: string[] = [];
   /** How far ahead of this clock a session start may be (SessionRuntimeOptions.maxClockSkewMs). */
   maxClockSkewMs = DEFAULT_MAX_CLOCK_SKEW_MS;
+  /** The sessions held open, their idle time and who opened them (SessionRuntimeOptions.sessionIdleTimeoutMs, maxSessionsPerPrincipal). */
+  openSessions = new OpenSessions(DEFAULT_SESSION_IDLE_TIMEOUT_MS, DEFAULT_MAX_SESSIONS_PER_PRINCIPAL);
 
   constructor(
     /** Replaced when the prekey rotates (SessionRuntime.rotatePrekey). */

@@ -35,9 +35,11 @@ export interface RedisStoreOptions extends RedisConnectionOptions {
   /** Keep each session's high-water mark (for importSession across replicas and restarts). Default false. */
   readonly highWater?: boolean;
   /**
-   * Drop a session state this long after its last commit (milliseconds; 0,
-   * the default: never). Bounds what sessions abandoned mid-way, or
-   * tombstones whose deleting process died, leave behind.
+   * Drop a session state this long after its last commit (milliseconds;
+   * every commit sets it again). Default DEFAULT_STATE_TTL_MS (one hour);
+   * 0: never. Bounds what sessions abandoned mid-way, or tombstones whose
+   * deleting process died, leave behind; keep it above the runtimes'
+   * sessionIdleTimeoutMs (default 10 minutes) and the replay window.
    */
   readonly stateTtlMs?: number;
   readonly crypto?: CryptoBackend;
@@ -116,6 +118,9 @@ if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 1 end
 return 0`,
 );
 
+/** The default of RedisStoreOptions.stateTtlMs: one hour after a session's last commit. */
+export const DEFAULT_STATE_TTL_MS = 60 * 60_000;
+
 function checkPrefix(prefix: string): string {
   if (typeof prefix !== "string" || prefix.length > 256) throw new TypeError("secsession: redis: prefix must be a string of at most 256 characters");
   return prefix;
@@ -151,7 +156,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   checkStorageKey(options.storageKey);
   const storageKey = Uint8Array.from(options.storageKey); // the caller may zero theirs
   const prefix = checkPrefix(options.prefix ?? "secsession:");
-  const ttl = options.stateTtlMs ?? 0;
+  const ttl = options.stateTtlMs ?? DEFAULT_STATE_TTL_MS;
   if (!Number.isSafeInteger(ttl) || ttl < 0) throw new RangeError(`secsession: redis: stateTtlMs must be a whole number of milliseconds ≥ 0, got ${ttl}`);
   const crypto = options.crypto ?? defaultBackend();
   const link = new RedisLink(options);

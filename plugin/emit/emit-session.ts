@@ -28,7 +28,7 @@ export function emitSessions(
   for (const d of descriptors) {
     emitDescriptor(f, d, SessionDescriptorT);
     emitRoles(f, d);
-    for (const role of d.roles) emitMachine(f, d, role.name, messageType, schema.options.runtime);
+    for (const role of d.roles) emitMachine(f, d, file, role.name, messageType, schema.options.runtime);
   }
 }
 
@@ -83,6 +83,8 @@ function emitRoles(f: GeneratedFile, d: SessionDescriptor): void {
 function emitMachine(
   f: GeneratedFile,
   d: SessionDescriptor,
+  /** The session's own file: its services are there, and its imports hold every message type. */
+  file: DescFile,
   role: string,
   messageType: (typeName: string) => DescMessage | undefined,
   runtime: string,
@@ -111,17 +113,7 @@ function emitMachine(
   const defineRole = f.import("defineRole", runtime);
   const role$ = `${d.name}${upperCamel(role)}`;
   f.print(f.jsDoc(`Role ${role} of session ${d.name}: pass it to a SessionRuntime to play the role.`));
-  f.print(f.export("const", role$), " = ", defineRole, "<", name, ">(", `${d.name}Session, ${JSON.stringify(role)}, `, f.importSchema(fileOf(d, messageType), false), ");");
+  f.print(f.export("const", role$), " = ", defineRole, "<", name, ">(", `${d.name}Session, ${JSON.stringify(role)}, `, f.importSchema(file, false), ");");
   f.print();
 }
 
-/** The protoc-gen-es file descriptor of the session's file (found through one of its messages). */
-function fileOf(d: SessionDescriptor, messageType: (typeName: string) => DescMessage | undefined): DescFile {
-  for (const e of d.edges) {
-    const m = messageType(e.messageType);
-    if (m !== undefined && m.file.proto.name === d.file) return m.file;
-  }
-  const any = messageType(d.edges[0]!.messageType);
-  if (any === undefined) throw new Error(`no message of session ${d.name} in the request`);
-  return any.file;
-}

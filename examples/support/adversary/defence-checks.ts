@@ -52,6 +52,8 @@ export const EXERCISED_BY_TESTS: Readonly<Partial<Record<Defence, string>>> = {
   deliverAtCommit: "test/attacks/integrity/one-shot.test.ts",
   highWater: "test/attacks/integrity/rollback.test.ts",
   extras: "test/attacks/integrity/extras.test.ts",
+  sessionCap: "test/attacks/integrity/flood.test.ts",
+  idleExpiry: "test/attacks/integrity/flood.test.ts",
 };
 
 /** Runs the check's scenarios with `off` switched off (restored afterwards, whatever happens). */
