@@ -176,7 +176,8 @@ test.serial("Redis stopped mid-session: UNAVAILABLE with an alert, nothing chang
 });
 
 test.serial("a commit that cannot reach Redis in time is refused and does not land later: the retried envelope is accepted once", async (t) => {
-  const r = await rig(redis().url, 2, { timeoutMs: 400 });
+  // A deadline that a loaded machine still meets for the honest commits, and a pause well past it.
+  const r = await rig(redis().url, 2, { timeoutMs: 1_500 });
   const probe = createRedisStore({ url: redis().url, storageKey: r.storageKey });
   const admin = await inspector();
   try {
@@ -184,15 +185,15 @@ test.serial("a commit that cannot reach Redis in time is refused and does not la
     const key = r.replicas[0]!.party.key(sid);
     const before = (await probe.get(key))!.version;
     const submit = await r.authorWrap(sid, E.submit, M.SubmitRequestSchema, { paper: "p.pdf v1" });
-    // Reads pass, writes (our commit script) wait 1.2 s: the replica reads the state, accepts the message, and cannot commit.
-    await admin.sendCommand(["CLIENT", "PAUSE", "1200", "WRITE"]);
+    // Reads pass, writes (our commit script) wait 3 s: the replica reads the state, accepts the message, and cannot commit.
+    await admin.sendCommand(["CLIENT", "PAUSE", "3000", "WRITE"]);
     const paused = await r.send(0, RPC.submit, submit);
     t.false(paused.ok);
     t.is((paused as { code: number }).code, grpc.status.UNAVAILABLE);
     t.regex(r.replicas[0]!.alerts.at(-1)!.reason, /commit/);
     t.is(handledOf(r, sid, "submit"), 0, "the handler of an uncommitted message did not run");
     // The paused script runs when the pause ends, past its deadline: it must not write.
-    await new Promise((res) => setTimeout(res, 1400));
+    await new Promise((res) => setTimeout(res, 3_300));
     t.is((await probe.get(key))!.version, before, "the late commit did not land");
     const retried = await r.send(1, RPC.submit, submit);
     t.true(retried.ok, JSON.stringify(retried));
