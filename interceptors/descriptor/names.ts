@@ -30,3 +30,8 @@ export function moveName(t: LocalTransitionDescriptor): string {
   if (part === "response") return `${method}Response`;
   return `${method}${upperCamel(part.slice("response.".length))}`;
 }
+
+/** The names of the moves of one local state (its transitions, in order). */
+export function stateMoveNames(moves: readonly LocalTransitionDescriptor[]): string[] {
+  return moves.map(moveName);
+}
