@@ -114,7 +114,9 @@ class Builder {
       }
       case "choice": {
         const c = this.state(s.at.text, s.pos);
-        for (const br of s.branches) this.merge(this.block(br, k, loops), c);
+        // The choice offers each branch's first messages. A branch's entry is not merged into the
+        // choice: when it starts a loop, `continue` goes back to the loop, not to the choice.
+        for (const br of s.branches) this.copyEdges(this.block(br, k, loops), c);
         return c;
       }
       case "rec": {
@@ -126,6 +128,11 @@ class Builder {
         return head;
       }
     }
+  }
+
+  /** Gives `into` a copy of every edge leaving `from` (which stays, for the edges entering it). */
+  private copyEdges(from: number, into: number): void {
+    for (const e of this.edges.filter((x) => x.from === from)) this.edges.push({ ...e, from: into });
   }
 
   /** Makes `into` stand for `from`: every edge from or to `from` now uses `into`. */
