@@ -11,6 +11,7 @@ import { securityViolations } from "./check/security.js";
 import type { SessionDecl } from "./check/session-decl.js";
 import { buildDescriptor } from "./graph/descriptor.js";
 import { buildGlobalGraph } from "./graph/global-graph.js";
+import { checkSingleBinding } from "./graph/binding.js";
 import { checkKnowledgeOfChoice } from "./graph/knowledge.js";
 import type { Block, Statement } from "./language/ast.js";
 import { DiagnosticSink, sortDiagnostics, type Diagnostic } from "./language/diagnostic.js";
@@ -42,6 +43,7 @@ export function compileSession(decl: SessionDecl, sink: DiagnosticSink): Session
   checkSecurity(decl, [...new Set([...flow.interactions.values()].map((r) => r.method))], sink);
   if (sink.diagnostics.length > before || !allResolved(decl.protocol, flow.interactions)) return undefined;
   const graph = buildGlobalGraph(decl.protocol, flow.interactions);
+  checkSingleBinding(graph, sink);
   checkKnowledgeOfChoice(graph, decl.roles.map((r) => r.name), sink);
   if (sink.diagnostics.length > before) return undefined;
   return buildDescriptor(decl, graph);
