@@ -1,6 +1,7 @@
 /**
  * The compiler pipeline for one .proto file: declare -> check -> build the
- * global graph -> check knowledge of choice -> project -> descriptor.
+ * global graph -> check single binding and knowledge of choice -> project ->
+ * check the projections -> descriptor.
  * Diagnostics are collected, never thrown.
  */
 import type { DescFile, DescMethod, DescService } from "@bufbuild/protobuf";
@@ -13,6 +14,8 @@ import { buildDescriptor } from "./graph/descriptor.js";
 import { buildGlobalGraph } from "./graph/global-graph.js";
 import { checkSingleBinding } from "./graph/binding.js";
 import { checkKnowledgeOfChoice } from "./graph/knowledge.js";
+import { project } from "./graph/projection.js";
+import { checkProjections } from "./graph/soundness.js";
 import type { Block, Statement } from "./language/ast.js";
 import { DiagnosticSink, sortDiagnostics, type Diagnostic } from "./language/diagnostic.js";
 
@@ -46,7 +49,10 @@ export function compileSession(decl: SessionDecl, sink: DiagnosticSink): Session
   checkSingleBinding(graph, sink);
   checkKnowledgeOfChoice(graph, decl.roles.map((r) => r.name), sink);
   if (sink.diagnostics.length > before) return undefined;
-  return buildDescriptor(decl, graph);
+  const projections = decl.roles.map((r) => project(graph, r.name));
+  checkProjections(graph, projections, decl.protocol.pos, sink);
+  if (sink.diagnostics.length > before) return undefined;
+  return buildDescriptor(decl, graph, projections);
 }
 
 function checkSecurity(decl: SessionDecl, methods: readonly DescMethod[], sink: DiagnosticSink): void {
