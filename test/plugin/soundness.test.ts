@@ -12,6 +12,12 @@ import { bufRegistry, compileBuilt } from "../fuzz/harness.js";
 import { formatDiagnostic } from "../../plugin/language/diagnostic.js";
 import { runPlugin, bufBuild } from "../support/plugin-run.js";
 import { COMMON_FILE, COMMON_SOURCE } from "../fuzz/harness.js";
+import { declareSessions } from "../../plugin/check/declare.js";
+import { checkFlow } from "../../plugin/check/flow.js";
+import { buildGlobalGraph } from "../../plugin/graph/global-graph.js";
+import { project } from "../../plugin/graph/projection.js";
+import { checkProjections } from "../../plugin/graph/soundness.js";
+import { DiagnosticSink } from "../../plugin/language/diagnostic.js";
 
 const ROLES2 = '[{ name: "a" service: "A" }, { name: "b" service: "B" }]';
 const ROLES3 = '[{ name: "a" service: "A" }, { name: "b" service: "B" }, { name: "c" service: "C" }]';
@@ -108,4 +114,26 @@ test("the code generated for these sessions type-checks", (t) => {
   t.timeout(120_000);
   const r = typecheckGenerated([source(LOOP_FIRST, ROLES2), source(SAME_NAMES)]);
   t.is(r.errors, "");
+});
+
+test("the projections' own check refuses an unsound local state even where knowledge of choice is not run", (t) => {
+  // `choice at b { b -> c.Ping; } or { b -> a.Ping; }`: a's first local state stands for the end of the
+  // c branch, where a's part is over, and offers a receive (knowledge of choice refuses it too; here only
+  // the projections' check runs).
+  const src = source(["choice at b {", "  b -> c.Ping;", "} or {", "  b -> a.Ping;", "}"]);
+  const built = bufRegistry({ "good/good.proto": src });
+  const file = built.registry.getFile("good/good.proto")!;
+  const sink = new DiagnosticSink();
+  const [decl] = declareSessions(file, (n) => built.registry.getService(n), () => src, sink);
+  const flow = checkFlow(decl!, sink);
+  const g = buildGlobalGraph(decl!.protocol, flow.interactions);
+  t.deepEqual(sink.diagnostics, []);
+  checkProjections(g, decl!.roles.map((r) => project(g, r.name)), decl!.protocol.pos, sink);
+  t.deepEqual(
+    sink.diagnostics.map((d) => d.message.replace(/states [\d, ]+:/, "states …:")),
+    [
+      "knowledge of choice: role a cannot tell apart the global states …: in one of them its part is over while in another it must still act; give it a message that tells the branches apart",
+      "knowledge of choice: role c cannot tell apart the global states …: in one of them its part is over while in another it must still act; give it a message that tells the branches apart",
+    ],
+  );
 });
