@@ -1,6 +1,7 @@
 /**
  * The compiler pipeline for one .proto file: declare -> check -> build the
- * global graph -> check knowledge of choice -> project -> descriptor.
+ * global graph -> check single binding and knowledge of choice -> project ->
+ * check the projections -> descriptor.
  * Diagnostics are collected, never thrown.
  */
 import type { DescFile, DescMethod, DescService } from "@bufbuild/protobuf";
@@ -11,7 +12,10 @@ import { securityViolations } from "./check/security.js";
 import type { SessionDecl } from "./check/session-decl.js";
 import { buildDescriptor } from "./graph/descriptor.js";
 import { buildGlobalGraph } from "./graph/global-graph.js";
+import { checkSingleBinding } from "./graph/binding.js";
 import { checkKnowledgeOfChoice } from "./graph/knowledge.js";
+import { project } from "./graph/projection.js";
+import { checkProjections } from "./graph/soundness.js";
 import type { Block, Statement } from "./language/ast.js";
 import { DiagnosticSink, sortDiagnostics, type Diagnostic } from "./language/diagnostic.js";
 
@@ -42,9 +46,13 @@ export function compileSession(decl: SessionDecl, sink: DiagnosticSink): Session
   checkSecurity(decl, [...new Set([...flow.interactions.values()].map((r) => r.method))], sink);
   if (sink.diagnostics.length > before || !allResolved(decl.protocol, flow.interactions)) return undefined;
   const graph = buildGlobalGraph(decl.protocol, flow.interactions);
+  checkSingleBinding(graph, sink);
   checkKnowledgeOfChoice(graph, decl.roles.map((r) => r.name), sink);
   if (sink.diagnostics.length > before) return undefined;
-  return buildDescriptor(decl, graph);
+  const projections = decl.roles.map((r) => project(graph, r.name));
+  checkProjections(graph, projections, decl.protocol.pos, sink);
+  if (sink.diagnostics.length > before) return undefined;
+  return buildDescriptor(decl, graph, projections);
 }
 
 function checkSecurity(decl: SessionDecl, methods: readonly DescMethod[], sink: DiagnosticSink): void {

@@ -5,7 +5,7 @@
  */
 import { create, type Message } from "@bufbuild/protobuf";
 import type { EdgeDescriptor, LocalTransitionDescriptor, ProjectionDescriptor } from "../descriptor/types.js";
-import { moveName } from "../descriptor/names.js";
+import { moveNameIn } from "../descriptor/names.js";
 import { SecSessionError } from "../errors.js";
 import { PendingSend } from "../grpc/sealed.js";
 import type { Party, Received } from "../runtime/party.js";
@@ -101,7 +101,7 @@ export class LocalSession {
     const t = this.transition(this.local, "receive", r.edge.id);
     this.moveTo(t.to);
     if (r.edge.kind === "request") this.pendingCall = { rpc: r.edge.rpc, respond: respond! };
-    return { kind: moveName(t), message: r.message, next: this.stateObject(t.to) };
+    return { kind: moveNameIn(this.projection, t), message: r.message, next: this.stateObject(t.to) };
   }
 
   /** Queues an accepted message for `receive()`. */
@@ -155,7 +155,7 @@ export class LocalSession {
     const obj: Record<string, unknown> = { sessionId: this.key, localState: localId };
     const moves = this.projection.transitions.filter((t) => t.from === localId);
     for (const t of moves.filter((x) => x.direction === "send")) {
-      obj[moveName(t)] = (init: object, options: SendOptions = {}) => {
+      obj[moveNameIn(this.projection, t)] = (init: object, options: SendOptions = {}) => {
         use();
         return this.send(localId, t, init, options);
       };

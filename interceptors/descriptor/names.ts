@@ -30,3 +30,49 @@ export function moveName(t: LocalTransitionDescriptor): string {
   if (part === "response") return `${method}Response`;
   return `${method}${upperCamel(part.slice("response.".length))}`;
 }
+
+/** Keys of a state object that are not moves. */
+const RESERVED = new Set(["receive", "final", "sessionId", "localState"]);
+
+/**
+ * The names of the moves of one local state (its transitions, in order), distinct by this rule:
+ * each move is named by `moveName`; while two moves share a name (or a move's name is a key the
+ * state object already has: receive, final, sessionId, localState), each of them is qualified
+ * once more: first by its peer (`pingToA` for a send to a, `pingFromA` for a receive), then by
+ * the service of its rpc (`bPingToA` for B.Ping), then by its kind (`bPingToARequest` for the
+ * request of a call, `bPingToAOneWay` for a one-way message, `bDecideFromAYesCase` for a case of a
+ * response). The peer, direction and label of a move are unique in a deterministic local state,
+ * so the names end up distinct.
+ */
+export function stateMoveNames(moves: readonly LocalTransitionDescriptor[]): string[] {
+  const level = moves.map(() => 0);
+  const name = (t: LocalTransitionDescriptor, l: number): string => {
+    let n = moveName(t);
+    if (l >= 1) n += `${t.direction === "send" ? "To" : "From"}${upperCamel(t.peer)}`;
+    if (l >= 2) n = lowerCamel(t.label.split(".")[0]!) + n.charAt(0).toUpperCase() + n.slice(1);
+    if (l >= 3) {
+      const part = t.label.split("/")[1];
+      n += part === undefined ? "OneWay" : part === "request" ? "Request" : part === "response" ? "" : "Case";
+    }
+    return n;
+  };
+  for (;;) {
+    const names = moves.map((t, i) => name(t, level[i]!));
+    const count = new Map<string, number>();
+    for (const n of names) count.set(n, (count.get(n) ?? 0) + 1);
+    let changed = false;
+    names.forEach((n, i) => {
+      if ((count.get(n)! > 1 || RESERVED.has(n)) && level[i]! < 3) {
+        level[i] = level[i]! + 1;
+        changed = true;
+      }
+    });
+    if (!changed) return names;
+  }
+}
+
+/** The name of transition `t` among the moves of its local state in `p`. */
+export function moveNameIn(p: { readonly transitions: readonly LocalTransitionDescriptor[] }, t: LocalTransitionDescriptor): string {
+  const moves = p.transitions.filter((x) => x.from === t.from);
+  return stateMoveNames(moves)[moves.indexOf(t)]!;
+}

@@ -16,7 +16,7 @@
  *   close: async ({ next }) => { await next.closeResponse({}); },
  * });
  */
-import { moveName } from "../descriptor/names.js";
+import { moveNameIn } from "../descriptor/names.js";
 import type { RoleDefinition } from "../api/role.js";
 import type { Incoming, Machine } from "../api/types.js";
 
@@ -35,7 +35,7 @@ export type ReplicaHandlers<M> = {
 export function checkReplicaHandlers<M extends Machine>(def: RoleDefinition<M>, handlers: ReplicaHandlers<M>): void {
   const projection = def.descriptor.projections[def.role];
   if (projection === undefined) throw new Error(`secsession: session ${def.descriptor.name} has no role ${def.role}`);
-  const moves = new Set(projection.transitions.filter((t) => t.direction === "receive").map((t) => moveName(t)));
+  const moves = new Set(projection.transitions.filter((t) => t.direction === "receive").map((t) => moveNameIn(projection, t)));
   const table = handlers as unknown as Record<string, unknown>;
   const missing = [...moves].filter((m) => typeof table[m] !== "function");
   if (missing.length > 0) throw new Error(`secsession: a replicated role handles every message it receives: role ${def.role} of ${def.descriptor.name} needs handlers for ${missing.join(", ")}`);

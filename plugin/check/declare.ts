@@ -3,8 +3,11 @@
  * role services, merges security levels, parses the protocol text with its
  * positions in the .proto source.
  */
-import { getOption, hasOption, type DescFile, type DescMethod, type DescService } from "@bufbuild/protobuf";
-import { interaction as interactionExt, session as sessionExt, type Session } from "../../gen/secsession/v1/options_pb.js";
+import { getOption, hasOption, type DescExtension, type DescFile, type DescMethod, type DescService } from "@bufbuild/protobuf";
+import type { GenExtension } from "@bufbuild/protobuf/codegenv2";
+import type { FileOptions, MethodOptions } from "@bufbuild/protobuf/wkt";
+// Types only: the plugin must load without the repository's generated code (buf's `clean: true` removes gen/).
+import type { Interaction as InteractionOption, Session } from "../../gen/secsession/v1/options_pb.js";
 import type { DiagnosticSink, Position } from "../language/diagnostic.js";
 import { parseProtocol } from "../language/parser.js";
 import { protocolSourceAt, protocolSourceWithout, type ProtocolSource } from "../language/proto-source.js";
@@ -14,6 +17,28 @@ import type { RoleDecl, SessionDecl } from "./session-decl.js";
 const FILE_OPTIONS = 8; // FileDescriptorProto.options
 const SESSION_EXTENSION = 50400;
 const DEFAULT_REPLAY_WINDOW_SECONDS = 120;
+
+const OPTIONS_FILE = "secsession/v1/options.proto";
+
+/**
+ * The extension `secsession.v1.<name>` as the compiled request describes it (from the options
+ * file that `file` imports, directly or not), or undefined when the file does not import it.
+ */
+function optionsExtension(file: DescFile, name: string): DescExtension | undefined {
+  const seen = new Set<DescFile>();
+  const stack = [file];
+  while (stack.length > 0) {
+    const f = stack.pop()!;
+    if (seen.has(f)) continue;
+    seen.add(f);
+    if (f.proto.name === OPTIONS_FILE) return f.extensions.find((x) => x.name === name);
+    stack.push(...f.dependencies);
+  }
+  return undefined;
+}
+
+const sessionExtension = (file: DescFile) => optionsExtension(file, "session") as GenExtension<FileOptions, Session[]> | undefined;
+const interactionExtension = (m: DescMethod) => optionsExtension(m.parent.file, "interaction") as GenExtension<MethodOptions, InteractionOption> | undefined;
 
 /** Finds the source text of a .proto file by its name, if available. */
 export type SourceReader = (file: string) => string | undefined;
@@ -25,7 +50,8 @@ export function declareSessions(
   readSource: SourceReader,
   sink: DiagnosticSink,
 ): SessionDecl[] {
-  if (!hasOption(file, sessionExt)) return [];
+  const sessionExt = sessionExtension(file);
+  if (sessionExt === undefined || !hasOption(file, sessionExt)) return [];
   const sessions = getOption(file, sessionExt);
   const source = readSource(file.proto.name);
   const out: SessionDecl[] = [];
@@ -106,14 +132,16 @@ function declareSession(
 }
 
 function methodSecurity(m: DescMethod, base: DirectionSecurity): { request: DirectionSecurity; response: DirectionSecurity } {
-  if (!hasOption(m, interactionExt)) return { request: base, response: base };
+  const interactionExt = interactionExtension(m);
+  if (interactionExt === undefined || !hasOption(m, interactionExt)) return { request: base, response: base };
   const i = getOption(m, interactionExt);
   const both = applySecurity(base, i.security);
   return { request: applySecurity(both, i.request), response: applySecurity(both, i.response) };
 }
 
 function methodSecurityMisuse(m: DescMethod): string[] {
-  if (!hasOption(m, interactionExt)) return [];
+  const interactionExt = interactionExtension(m);
+  if (interactionExt === undefined || !hasOption(m, interactionExt)) return [];
   const i = getOption(m, interactionExt);
   const out: string[] = [];
   for (const [level, s] of [["security", i.security], ["request", i.request], ["response", i.response]] as const) {

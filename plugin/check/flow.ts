@@ -279,9 +279,10 @@ function firstSender(b: Block): string | undefined {
   return undefined;
 }
 
-/** The messages a branch can start with (through nested choices), or undefined. */
+/** The messages a branch can start with (through nested choices and loops), or undefined. */
 function firstMessages(s: Statement | undefined): Interaction[] | undefined {
   if (s?.kind === "interaction") return [s];
+  if (s?.kind === "rec") return firstMessages(s.body.stmts[0]);
   if (s?.kind === "choice") {
     const out: Interaction[] = [];
     for (const b of s.branches) {

@@ -4,14 +4,23 @@
  * configuration graph, closed transitively). The same constraint function
  * runs again when a runtime is built from a descriptor.
  */
-import {
-  Authenticity,
-  History,
-  KeyEstablishment,
-  Privacy,
-  Switch,
-  type Security,
+// Types only: the plugin must load without the repository's generated code (buf's `clean: true` removes gen/).
+import type {
+  Authenticity as AuthenticityEnum,
+  History as HistoryEnum,
+  KeyEstablishment as KeyEstablishmentEnum,
+  Privacy as PrivacyEnum,
+  Switch as SwitchEnum,
+  Security,
 } from "../../gen/secsession/v1/options_pb.js";
+
+/** The values of the options' enums (proto/secsession/v1/options.proto); tsc checks them against the generated enums. */
+type Values<E extends Record<string, number | string>> = { readonly [K in keyof E]: E[K] };
+const Switch = { UNSPECIFIED: 0, OFF: 1, ON: 2 } as const satisfies Values<typeof SwitchEnum>;
+const Privacy = { UNSPECIFIED: 0, NONE: 1, CHACHA20_POLY1305: 2, AES_256_GCM: 3, XSALSA20_POLY1305: 4 } as const satisfies Values<typeof PrivacyEnum>;
+const Authenticity = { UNSPECIFIED: 0, NONE: 1, HMAC_SHA256: 2, ED25519: 3 } as const satisfies Values<typeof AuthenticityEnum>;
+const History = { UNSPECIFIED: 0, NONE: 1, VISIBILITY: 2, FULL: 3 } as const satisfies Values<typeof HistoryEnum>;
+const KeyEstablishment = { UNSPECIFIED: 0, NONE: 1, STATIC: 2, NOISE: 3 } as const satisfies Values<typeof KeyEstablishmentEnum>;
 
 import type {
   DirectionSecurity,

@@ -7,7 +7,7 @@
 import type { DescFile, DescMessage } from "@bufbuild/protobuf";
 import type { GeneratedFile, Schema } from "@bufbuild/protoplugin";
 import type { SessionDescriptor } from "../../interceptors/descriptor/types.js";
-import { moveName, upperCamel } from "./names.js";
+import { stateMoveNames, upperCamel } from "./names.js";
 
 /** Options of the plugin that the emitter uses. */
 export interface EmitOptions {
@@ -100,11 +100,12 @@ function emitMachine(
       continue;
     }
     f.print(`  ${s.id}: {`);
-    for (const t of moves) {
+    const names = stateMoveNames(moves);
+    for (const [i, t] of moves.entries()) {
       const e = d.edges[t.edges[0]!]!;
       const msg = messageType(e.messageType);
       if (msg === undefined) throw new Error(`message type ${e.messageType} is not in the request`);
-      f.print(`    readonly ${moveName(t)}: { readonly direction: "${t.direction}"; readonly kind: "${e.kind}"; readonly peer: "${t.peer}"; readonly rpc: "${e.rpc}"; readonly message: typeof `, f.importSchema(msg, true), `; readonly next: ${t.to} };`);
+      f.print(`    readonly ${names[i]}: { readonly direction: "${t.direction}"; readonly kind: "${e.kind}"; readonly peer: "${t.peer}"; readonly rpc: "${e.rpc}"; readonly message: typeof `, f.importSchema(msg, true), `; readonly next: ${t.to} };`);
     }
     f.print("  };");
   }

@@ -1,4 +1,4 @@
 /**
  * Names used in generated code (shared with the runtime, which builds the same API at run time).
  */
-export { lowerCamel, moveName, upperCamel } from "../../interceptors/descriptor/names.js";
+export { lowerCamel, moveName, stateMoveNames, upperCamel } from "../../interceptors/descriptor/names.js";

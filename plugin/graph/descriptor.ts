@@ -7,7 +7,7 @@ import { sessionCode } from "../../interceptors/descriptor/code.js";
 import type { EarlierFieldRef, EdgeDescriptor, FieldRef, SessionDescriptor } from "../../interceptors/descriptor/types.js";
 import type { SessionDecl } from "../check/session-decl.js";
 import type { GlobalGraph, GraphEdge } from "./global-graph.js";
-import { project } from "./projection.js";
+import { project, type Projection } from "./projection.js";
 import { visibilitySets } from "./visibility.js";
 
 /** The gRPC path of a method: `/package.Service/Method`. */
@@ -23,17 +23,12 @@ const earlier = (method: DescMethod, inRequest: boolean, field: DescField): Earl
   field: fieldRef(field),
 });
 
-/** Builds the descriptor of a checked session. */
-export function buildDescriptor(decl: SessionDecl, g: GlobalGraph): SessionDescriptor {
+/** Builds the descriptor of a checked session from its global graph and the projections of every role (in role order). */
+export function buildDescriptor(decl: SessionDecl, g: GlobalGraph, projected: readonly Projection[] = decl.roles.map((r) => project(g, r.name))): SessionDescriptor {
   const roleNames = decl.roles.map((r) => r.name);
   const vis = visibilitySets(g, roleNames);
   const edges = g.edges.map((e) => edgeDescriptor(e, vis[e.id]!));
-  const projections = Object.fromEntries(
-    roleNames.map((r) => {
-      const p = project(g, r);
-      return [r, { initial: p.initial, states: p.states, transitions: p.transitions }];
-    }),
-  );
+  const projections = Object.fromEntries(projected.map((p) => [p.role, { initial: p.initial, states: p.states, transitions: p.transitions }]));
   const body: Omit<SessionDescriptor, "code"> = {
     format: "secsession.descriptor.v1",
     package: decl.packageName,

@@ -75,10 +75,26 @@ class Builder {
     return this.states.length - 1;
   }
 
+  /** The edges leaving and entering each state, kept up to date by `add` and `merge`. */
+  private readonly outs = new Map<number, Set<MEdge>>();
+  private readonly ins = new Map<number, Set<MEdge>>();
+
+  private index(m: Map<number, Set<MEdge>>, state: number): Set<MEdge> {
+    let set = m.get(state);
+    if (set === undefined) m.set(state, (set = new Set()));
+    return set;
+  }
+
+  private add(e: MEdge): void {
+    this.edges.push(e);
+    this.index(this.outs, e.from).add(e);
+    this.index(this.ins, e.to).add(e);
+  }
+
   private edge(from: number, to: number, r: ResolvedInteraction, kind: EdgeKind, caseName?: string, caseIndex = 0): void {
     const n = r.node;
     const [sender, receiver] = kind === "response" ? [n.to.text, n.from.text] : [n.from.text, n.to.text];
-    this.edges.push({ from, to, sender, receiver, kind, case: caseName, caseIndex, r });
+    this.add({ from, to, sender, receiver, kind, case: caseName, caseIndex, r });
   }
 
   /** Compiles `b` so that falling off its end continues at `k`; returns its entry state. */
@@ -114,7 +130,9 @@ class Builder {
       }
       case "choice": {
         const c = this.state(s.at.text, s.pos);
-        for (const br of s.branches) this.merge(this.block(br, k, loops), c);
+        // The choice offers each branch's first messages. A branch's entry is not merged into the
+        // choice: when it starts a loop, `continue` goes back to the loop, not to the choice.
+        for (const br of s.branches) this.copyEdges(this.block(br, k, loops), c);
         return c;
       }
       case "rec": {
@@ -128,6 +146,11 @@ class Builder {
     }
   }
 
+  /** Gives `into` a copy of every edge leaving `from` (which stays, for the edges entering it). */
+  private copyEdges(from: number, into: number): void {
+    for (const e of [...(this.outs.get(from) ?? [])]) this.add({ ...e, from: into });
+  }
+
   /** Makes `into` stand for `from`: every edge from or to `from` now uses `into`. */
   private merge(from: number, into: number): void {
     if (from === into) return;
@@ -136,10 +159,18 @@ class Builder {
     dst.holder ??= src.holder;
     dst.choicePos ??= src.choicePos;
     src.dead = true;
-    for (const e of this.edges) {
-      if (e.from === from) e.from = into;
-      if (e.to === from) e.to = into;
+    const outInto = this.index(this.outs, into);
+    for (const e of this.outs.get(from) ?? []) {
+      e.from = into;
+      outInto.add(e);
     }
+    const inInto = this.index(this.ins, into);
+    for (const e of this.ins.get(from) ?? []) {
+      e.to = into;
+      inInto.add(e);
+    }
+    this.outs.delete(from);
+    this.ins.delete(from);
   }
 
   /** Keeps the reachable part and numbers states and edges in a stable order. */
@@ -154,12 +185,17 @@ class Builder {
       for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
       return 0;
     });
+    const outOf = new Map<number, MEdge[]>();
+    for (const e of sorted) {
+      const list = outOf.get(e.from);
+      if (list === undefined) outOf.set(e.from, [e]);
+      else list.push(e);
+    }
     const stateIds = new Map<number, number>([[initial, 0]]);
     const queue = [initial];
-    while (queue.length > 0) {
-      const s = queue.shift()!;
-      for (const e of sorted) {
-        if (e.from === s && !stateIds.has(e.to)) {
+    for (let head = 0; head < queue.length; head++) {
+      for (const e of outOf.get(queue[head]!) ?? []) {
+        if (!stateIds.has(e.to)) {
           stateIds.set(e.to, stateIds.size);
           queue.push(e.to);
         }
@@ -167,7 +203,7 @@ class Builder {
     }
     const states: GraphState[] = [...stateIds].map(([old, id]) => {
       const st = this.states[old]!;
-      const holder = sorted.find((e) => e.from === old)?.sender ?? null;
+      const holder = outOf.get(old)?.[0]?.sender ?? null;
       return { id, holder, choicePos: st.choicePos };
     });
     states.sort((a, b) => a.id - b.id);

@@ -101,32 +101,121 @@ export function project(g: GlobalGraph, role: string): Projection {
 }
 
 /**
- * Merges local states with the same future (partition refinement over the
- * transition labels), then numbers states breadth-first from the initial one.
+ * Merges local states with the same future, then numbers states breadth-first from the initial
+ * one. The coarsest partition is found by Hopcroft's partition refinement, O(m log n) for m
+ * transitions and n states: blocks start as the states with the same set of move labels (the
+ * machine is partial: a missing move is a difference), then each block in turn splits every
+ * block by which of its states move into it by each label, and only the smaller half of a split
+ * block is queued again.
  */
 export function minimise(p: Projection): Projection {
-  const key = (t: LocalTransition) => `${t.direction} ${t.peer} ${t.label}`;
-  const outOf = (s: number) => p.transitions.filter((t) => t.from === s);
-  // Blocks are renumbered to small integers each round, so signatures stay short
-  // (built from the previous round's strings, they would double in length per round).
-  const renumber = (sig: Map<number, string>): Map<number, string> => {
-    const ids = new Map<string, string>();
-    return new Map([...sig].map(([st, x]) => [st, ids.get(x) ?? (ids.set(x, String(ids.size)), String(ids.size - 1))]));
+  const keys = new Map<LocalTransition, string>();
+  const key = (t: LocalTransition): string => {
+    let k = keys.get(t);
+    if (k === undefined) keys.set(t, (k = `${t.direction} ${t.peer} ${t.label}`));
+    return k;
   };
-  let block = renumber(new Map(p.states.map((s) => [s.id, outOf(s.id).map(key).sort().join("|")])));
-  for (;;) {
-    const next = renumber(
-      new Map(p.states.map((s) => [s.id, `${block.get(s.id)}#${outOf(s.id).map((t) => `${key(t)}>${block.get(t.to)}`).sort().join("|")}`])),
-    );
-    if (new Set(next.values()).size === new Set(block.values()).size) break;
-    block = next;
+  const collator = new Intl.Collator();
+  const byKey = (a: LocalTransition, b: LocalTransition) => collator.compare(key(a), key(b));
+  const n = p.states.length;
+  const outs: LocalTransition[][] = Array.from({ length: n }, () => []);
+  for (const t of p.transitions) outs[t.from]!.push(t);
+  const labelIds = new Map<string, number>();
+  const labelOf = p.transitions.map((t) => {
+    const k = key(t);
+    let id = labelIds.get(k);
+    if (id === undefined) labelIds.set(k, (id = labelIds.size));
+    return id;
+  });
+  // Incoming transitions of each state, as (label, source) pairs.
+  const ins: Array<Array<[number, number]>> = Array.from({ length: n }, () => []);
+  p.transitions.forEach((t, i) => ins[t.to]!.push([labelOf[i]!, t.from]));
+  // The refinable partition: `elems` lists the states block by block; block b is elems[start[b]..end[b]).
+  const elems: number[] = [];
+  const where: number[] = new Array<number>(n);
+  const blockOf: number[] = new Array<number>(n);
+  const start: number[] = [];
+  const end: number[] = [];
+  const initialBlocks = new Map<string, number[]>();
+  for (let s = 0; s < n; s++) {
+    const sig = [...new Set(outs[s]!.map(key))].sort().join("|");
+    const list = initialBlocks.get(sig);
+    if (list === undefined) initialBlocks.set(sig, [s]);
+    else list.push(s);
   }
+  for (const members of initialBlocks.values()) {
+    const b = start.length;
+    start.push(elems.length);
+    for (const s of members) {
+      where[s] = elems.length;
+      blockOf[s] = b;
+      elems.push(s);
+    }
+    end.push(elems.length);
+  }
+  const queued: boolean[] = start.map(() => true);
+  const work: number[] = start.map((_, b) => b);
+  const marked: number[] = start.map(() => 0);
+  while (work.length > 0) {
+    const splitter = work.pop()!;
+    queued[splitter] = false;
+    // The sources of the transitions into the splitter, by label.
+    const byLabel = new Map<number, number[]>();
+    for (let i = start[splitter]!; i < end[splitter]!; i++) {
+      for (const [label, from] of ins[elems[i]!]!) {
+        const list = byLabel.get(label);
+        if (list === undefined) byLabel.set(label, [from]);
+        else list.push(from);
+      }
+    }
+    for (const sources of byLabel.values()) {
+      // Mark each source: move it to the front of its block.
+      const touched: number[] = [];
+      for (const s of sources) {
+        const b = blockOf[s]!;
+        const pos = where[s]!;
+        const front = start[b]! + marked[b]!;
+        if (pos < front) continue; // already marked
+        if (marked[b] === 0) touched.push(b);
+        const other = elems[front]!;
+        elems[front] = s;
+        where[s] = front;
+        elems[pos] = other;
+        where[other] = pos;
+        marked[b]!++;
+      }
+      // Split each touched block into its marked front and the rest.
+      for (const b of touched) {
+        const m = marked[b]!;
+        marked[b] = 0;
+        const size = end[b]! - start[b]!;
+        if (m === size) continue;
+        const nb = start.length;
+        start.push(start[b]!);
+        end.push(start[b]! + m);
+        marked.push(0);
+        start[b] = start[b]! + m;
+        for (let i = start[nb]!; i < end[nb]!; i++) blockOf[elems[i]!] = nb;
+        if (queued[b]) {
+          queued.push(true);
+          work.push(nb);
+        } else {
+          const smaller = m <= size - m ? nb : b;
+          queued.push(smaller === nb);
+          queued[smaller] = true;
+          work.push(smaller);
+        }
+      }
+    }
+  }
+  const block = new Map<number, string>(p.states.map((s) => [s.id, String(blockOf[s.id])]));
+  const outOf = (s: number) => outs[s]!;
   const ids = new Map<string, number>();
   const queue = [p.initial];
   ids.set(block.get(p.initial)!, 0);
-  while (queue.length > 0) {
-    const s = queue.shift()!;
-    for (const t of outOf(s).sort((a, b) => key(a).localeCompare(key(b)))) {
+  for (let head = 0; head < queue.length; head++) {
+    const s = queue[head]!;
+    for (const t of outOf(s).sort(byKey)) {
       const b = block.get(t.to)!;
       if (!ids.has(b)) {
         ids.set(b, ids.size);
@@ -152,6 +241,6 @@ export function minimise(p: Projection): Projection {
     role: p.role,
     initial: 0,
     states: [...states].sort(([a], [b]) => a - b).map(([i, st]) => ({ id: i, globals: [...st.globals].sort((a, b) => a - b), final: st.final })),
-    transitions: [...transitions.values()].sort((a, b) => a.from - b.from || key(a).localeCompare(key(b))),
+    transitions: [...transitions.values()].sort((a, b) => a.from - b.from || byKey(a, b)),
   };
 }

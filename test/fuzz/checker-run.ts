@@ -11,6 +11,7 @@ import type { CompileResult } from "../../plugin/compile.js";
 import { formatDiagnostic } from "../../plugin/language/diagnostic.js";
 import { checkerTree, fcParams, offsetOf, protocolTree, renderProtocol, type FuzzChunk } from "./arbitraries.js";
 import { COMMON_FILE, COMMON_SOURCE, compileInMemory, descriptorProblems, FUZZ_FILE, fuzzFile, type FuzzFile } from "./harness.js";
+import { projectionViolations } from "./checker-oracle.js";
 
 export type CheckerMode = "sound" | "layout";
 
@@ -24,9 +25,15 @@ export interface CheckerStats {
   slowestMs: number;
   elapsedMs: number;
   seed: number;
+  /** Sound mode: the .proto sources of a sample of the compiled sessions, for tsc (checker-typecheck.ts). */
+  sample: string[];
   /** fast-check's report when the property failed. */
   error?: string;
 }
+
+/** Sound mode: one compiled session in this many goes to the tsc sample, at most SAMPLE_MAX per thread. */
+const SAMPLE_EVERY = 97;
+const SAMPLE_MAX = 40;
 
 /**
  * A compile slower than this (best of three) is a hang: the generated protocols compile in well under
@@ -62,7 +69,7 @@ const codes = (res: CompileResult) => res.descriptors.map((d) => d.code).join(",
 
 /** Runs one chunk of a checker property in this thread. */
 export function runChecker(corpus: FileRegistry, mode: CheckerMode, chunk: FuzzChunk): CheckerStats {
-  const stats: CheckerStats = { runs: 0, compiled: 0, refused: 0, sizes: [], slowestMs: 0, elapsedMs: 0, seed: chunk.seed };
+  const stats: CheckerStats = { runs: 0, compiled: 0, refused: 0, sizes: [], slowestMs: 0, elapsedMs: 0, seed: chunk.seed, sample: [] };
   const sound = fc.property(checkerTree, fc.nat(5), (tree, layout) => {
     const r = renderProtocol(tree, layout);
     const f = fuzzFile(r, layout);
@@ -82,6 +89,9 @@ export function runChecker(corpus: FileRegistry, mode: CheckerMode, chunk: FuzzC
       stats.compiled++;
       stats.sizes.push(d.edges.length);
       problems.push(...descriptorProblems(d, stats.runs % 4 === 0)); // the code of every fourth
+      // Projection soundness: the typed API of every role offers exactly moves that can run, and can end.
+      problems.push(...projectionViolations(d).map((v) => `${v.kind}: ${v.message}`));
+      if (problems.length === 0 && stats.compiled % SAMPLE_EVERY === 0 && stats.sample.length < SAMPLE_MAX) stats.sample.push(f.source);
     }
     if (problems.length > 0) throw new Error(`${problems.join("\n")}\n--- source:\n${f.source}`);
   });

@@ -11,6 +11,7 @@
 import test from "ava";
 import { allowTime, fuzzChunks } from "./arbitraries.js";
 import { runChecker, runCheckerParallel, workerCount, type CheckerMode, type CheckerStats } from "./checker-run.js";
+import { typecheckGenerated } from "./checker-typecheck.js";
 import { corpusImage, registryOfImage } from "./harness.js";
 
 const SEED = 0x5e55_0003;
@@ -29,7 +30,7 @@ const summary = (parts: CheckerStats[], wallMs: number) => {
   return `${runs} runs in ${(wallMs / 1000).toFixed(2)} s wall on ${parts.length} thread(s) (${Math.round((runs / wallMs) * 1000)} cases/s); seeds ${seeds}`;
 };
 
-for (const chunk of fuzzChunks(SEED)) {
+for (const chunk of fuzzChunks(SEED, 10_000, 600_000)) {
   test.serial(`the checker never throws and its output is sound${chunk.label}`, async (t) => {
     await allowTime(t, chunk.budgetMs + 30_000);
     const { parts, wallMs } = await run("sound", chunk);
@@ -42,6 +43,12 @@ for (const chunk of fuzzChunks(SEED)) {
     t.log(`${share}% of generated protocols compile (${compiled}/${runs}); edges per compiled session: median ${sizes[sizes.length >> 1] ?? 0}, max ${sizes[sizes.length - 1] ?? 0}; slowest compile ${slowest.toFixed(1)} ms`);
     for (const p of parts) if (p.error !== undefined) t.fail(p.error);
     t.true(compiled / runs > 0.2, `only ${share}% compile: the generator lost its bias to well-formed protocols`);
+    // A sample of the accepted protocols, through buf, protoc-es and the plugin, type-checked by tsc.
+    const sample = parts.flatMap((p) => p.sample);
+    const tc = typecheckGenerated(sample);
+    t.log(`tsc: the code generated for ${tc.files} sampled sessions type-checks (${(tc.ms / 1000).toFixed(1)} s)`);
+    t.is(tc.errors, "", "the generated code of a sampled session does not type-check");
+    t.true(sample.length >= Math.min(10, compiled / 200), `only ${sample.length} sessions sampled for tsc`);
   });
 }
 
