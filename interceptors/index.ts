@@ -8,6 +8,7 @@ export type { SessionRuntimeOptions } from "./api/session-runtime.js";
 export type { RoleState, Incoming, Final, SendOptions, SessionHandlers, Machine, Move } from "./api/types.js";
 export { generateIdentity, publicKeysOf, staticResolver, keyringResolver, keyringJson } from "./keys/identity.js";
 export type { Identity, KeyResolver, PeerPublicKeys, KeyringFile } from "./keys/identity.js";
+export { loadIdentity, loadKeyring, writeIdentity, identityJson, KEY_FILE_FORMAT } from "./keys/key-file.js";
 export { SecSessionError, STATUS_OF } from "./errors.js";
 export type { AlertKind, SecurityAlert } from "./errors.js";
 export { Party } from "./runtime/party.js";
