@@ -6,7 +6,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join, normalize, sep } from "node:path";
 import { create, type DescMessage, type DescService } from "@bufbuild/protobuf";
 import { CodeGeneratorResponseSchema } from "@bufbuild/protobuf/wkt";
-import { createEcmaScriptPlugin, type Plugin, type Schema } from "@bufbuild/protoplugin";
+import type { Plugin, Schema } from "@bufbuild/protoplugin";
+import { protoplugin } from "./protoplugin.js";
 import { compileFile } from "./compile.js";
 import { emitSessions, type EmitOptions } from "./emit/emit-session.js";
 import { formatDiagnostic, type Diagnostic } from "./language/diagnostic.js";
@@ -27,7 +28,7 @@ export class SessionCheckError extends Error {
 
 const VERSION = "0.1.0";
 
-const inner = createEcmaScriptPlugin<SecsessionOptions>({
+const inner = protoplugin.createEcmaScriptPlugin<SecsessionOptions>({
   name: "protoc-gen-secsession",
   version: `v${VERSION}`,
   parseOptions,
