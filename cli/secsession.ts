@@ -10,6 +10,7 @@ import { readFileSync, realpathSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { EXIT, UsageError, type Command, type Group, type Io } from "./command.js";
+import { bench } from "./commands/bench.js";
 import { check } from "./commands/check.js";
 import { evidenceVerify } from "./commands/evidence-verify.js";
 import { graph } from "./commands/graph.js";
@@ -23,6 +24,7 @@ export const COMMANDS: Group = {
     keygen,
     check,
     graph,
+    bench,
     evidence: {
       kind: "group",
       summary: "evidence logs of the messages a runtime sent and accepted",

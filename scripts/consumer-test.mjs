@@ -10,7 +10,8 @@
 // 3. installs the tarballs with the peers, runs buf lint and buf generate
 //    (local: protoc-gen-es, local: protoc-gen-secsession), type-checks with
 //    strict/NodeNext/skipLibCheck false and with an older node16/ES2020
-//    config, makes keys with `secsession keygen`;
+//    config, measures the session with `secsession bench`, makes keys with
+//    `secsession keygen`;
 // 4. runs one session across two plain node processes (no tsx, no bundler).
 import { execFileSync, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -87,6 +88,7 @@ show(run(bin("tsc"), ["--version"], repo));
 show(run(bin("tsc"), ["-p", "tsconfig.json"], repo));
 show(run(bin("tsc"), ["-p", "tsconfig.node16.json"], repo));
 show(run(bin("secsession"), ["check", "proto/helpdesk/v1/helpdesk.proto"], repo));
+show(run(bin("secsession"), ["bench", "proto/helpdesk/v1/helpdesk.proto", "--sessions", "3", "--reps", "1", "--modes", "full"], repo));
 for (const principal of ["alice", "desk", "expert"]) show(run(bin("secsession"), ["keygen", principal, "--out", "keys", "--keyring", "keys/keyring.json"], repo).split("\n")[0]);
 
 // ---------------------------------------------------------------- 4. a session across two node processes
