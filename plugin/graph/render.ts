@@ -53,7 +53,7 @@ export async function svgOf(g: DrawGraph): Promise<string> {
     }
     throw e;
   }
-  const svg = engine.dot(dotOf(g), "svg");
+  const svg = engine.dot(dotOf(g, { compact: true }), "svg");
   const start = svg.indexOf("<svg");
   // xmlns first, as a standalone SVG file starts.
   return `${svg.slice(start).replace(/^<svg ([^>]*?)\s*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/, '<svg xmlns="http://www.w3.org/2000/svg" $1').trimEnd()}\n`;
@@ -76,7 +76,13 @@ export function mermaidOf(g: DrawGraph): string {
 
 const dotString = (s: string) => `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
 
-export function dotOf(g: DrawGraph): string {
+/**
+ * Graphviz DOT of `g`. `compact`: edge labels on two lines (who to whom, then
+ * the message), padded, for the SVG laid out here: narrow labels, which dot
+ * places beside their edge, with room for renderers whose fallback font is
+ * wider than the Helvetica metrics dot lays out with.
+ */
+export function dotOf(g: DrawGraph, options: { readonly compact?: boolean } = {}): string {
   const lines = [
     `digraph ${dotString(g.title)} {`,
     `  label=${dotString(g.title)};`,
@@ -93,11 +99,9 @@ export function dotOf(g: DrawGraph): string {
     if (n.initial) attrs.push("style=\"rounded,bold\"");
     lines.push(`  ${n.id} [${attrs.join(", ")}];`);
   }
-  // Who sends to whom on one line, the message on the next: narrow labels, which dot places
-  // beside their edge. The spaces leave room for renderers whose fallback font is wider than
-  // the Helvetica metrics dot lays out with.
-  const edgeLabel = (label: string) => label.replace(": ", "\n").split("\n").map((l) => `\u00a0${l}\u00a0`).join("\n");
-  for (const e of g.edges) lines.push(`  ${e.from} -> ${e.to} [label=${dotString(edgeLabel(e.label)).replace(/\n/g, "\\n")}${e.loop ? ", style=dashed, constraint=false" : ""}];`);
+  const edgeLabel = (label: string) =>
+    options.compact === true ? dotString(label.replace(": ", "\n").split("\n").map((l) => `\u00a0${l}\u00a0`).join("\n")).replace(/\n/g, "\\n") : dotString(label);
+  for (const e of g.edges) lines.push(`  ${e.from} -> ${e.to} [label=${edgeLabel(e.label)}${e.loop ? ", style=dashed, constraint=false" : ""}];`);
   lines.push("}");
   return `${lines.join("\n")}\n`;
 }
