@@ -88,6 +88,7 @@ show(run(bin("tsc"), ["--version"], repo));
 show(run(bin("tsc"), ["-p", "tsconfig.json"], repo));
 show(run(bin("tsc"), ["-p", "tsconfig.node16.json"], repo));
 show(run(bin("secsession"), ["check", "proto/helpdesk/v1/helpdesk.proto"], repo));
+show(run(bin("secsession"), ["graph", "proto/helpdesk/v1/helpdesk.proto", "--role", "desk"], repo));
 show(run(bin("secsession"), ["bench", "proto/helpdesk/v1/helpdesk.proto", "--sessions", "3", "--reps", "1", "--modes", "full"], repo));
 for (const principal of ["alice", "desk", "expert"]) show(run(bin("secsession"), ["keygen", principal, "--out", "keys", "--keyring", "keys/keyring.json"], repo).split("\n")[0]);
 
