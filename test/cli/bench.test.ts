@@ -4,6 +4,7 @@
  * role during the session; Conf loops), and the refusals.
  */
 import test from "ava";
+import { PROTECTION_MODES } from "../../cli/bench/modes.js";
 import { cli } from "../support/cli.js";
 
 const rowOf = (out: string, mode: string) => out.split("\n").find((l) => l.startsWith(`| ${mode}:`));
@@ -33,4 +34,10 @@ test("bench: usage errors exit 2 and say what to do", async (t) => {
   const n = await cli(["bench", "examples/conf/conf.proto", "--sessions", "0"]);
   t.is(n.status, 2);
   t.regex(n.stderr, /--sessions needs a positive integer/);
+});
+
+test("bench --help lists every protection mode the command runs", async (t) => {
+  const r = await cli(["bench", "--help"]);
+  t.is(r.status, 0);
+  t.true(r.stdout.includes(`Modes: ${PROTECTION_MODES.map((m) => m.id).join(", ")}.`), r.stdout);
 });
