@@ -43,12 +43,16 @@ export interface Group {
 /** A usage error: exit code 2, the message, and where to find help. */
 export class UsageError extends Error {}
 
+type Options = NonNullable<ParseArgsConfig["options"]>;
+/** What `parse` returns (named, so that the declarations of the built package can name it). */
+export type Parsed<T extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>>;
+
 /**
  * Parses options with node:util parseArgs (strict), turning its errors into
  * UsageErrors. `--help` is handled by the dispatcher before this runs.
  */
-export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(args: readonly string[], options: T, positionals: { min: number; max: number; names: string }) {
-  let parsed;
+export function parse<T extends Options>(args: readonly string[], options: T, positionals: { min: number; max: number; names: string }): Parsed<T> {
+  let parsed: Parsed<T>;
   try {
     parsed = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
   } catch (e: unknown) {

@@ -3,7 +3,8 @@
  * `MODULE` (every export that is a SessionDescriptor) or `MODULE#ExportName`.
  */
 import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { createRequire } from "node:module";
+import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { SessionDescriptor } from "../interceptors/descriptor/types.js";
 import { UsageError } from "./command.js";
@@ -25,8 +26,9 @@ export async function loadDescriptors(spec: string, cwd: string): Promise<Sessio
   if (!existsSync(path)) throw new UsageError(`--descriptor: no file ${path}: give the path of a generated *_secsession.ts file`);
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    mod = await importModule(path, cwd);
   } catch (e: unknown) {
+    if (e instanceof UsageError) throw e;
     throw new UsageError(`--descriptor: cannot load ${path}: ${e instanceof Error ? e.message : String(e)}`);
   }
   const found = Object.entries(mod).filter(([, v]) => isSessionDescriptor(v)) as Array<[string, SessionDescriptor]>;
@@ -38,4 +40,27 @@ export async function loadDescriptors(spec: string, cwd: string): Promise<Sessio
   }
   if (found.length === 0) throw new UsageError(`--descriptor: ${path} exports no session descriptor: give a generated *_secsession.ts file`);
   return found.map(([, v]) => v);
+}
+
+/**
+ * Imports a module. A TypeScript module (generated with target=ts) on a node
+ * that cannot load one: through the project's tsx when it has one, else an
+ * error saying what to pass instead.
+ */
+async function importModule(path: string, cwd: string): Promise<Record<string, unknown>> {
+  const url = pathToFileURL(path).href;
+  try {
+    return (await import(url)) as Record<string, unknown>;
+  } catch (e: unknown) {
+    if ((e as { code?: unknown }).code !== "ERR_UNKNOWN_FILE_EXTENSION") throw e;
+  }
+  let api: string;
+  try {
+    api = createRequire(join(cwd, "package.json")).resolve("tsx/esm/api");
+  } catch {
+    throw new UsageError(`--descriptor: ${path} is TypeScript, which this node cannot load: pass the compiled .js file, or install tsx in this project`);
+  }
+  const tsx = (await import(pathToFileURL(api).href)) as { register(): unknown };
+  tsx.register();
+  return (await import(url)) as Record<string, unknown>;
 }

@@ -12,7 +12,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { create, createFileRegistry, fromBinary, type DescService } from "@bufbuild/protobuf";
+import { create, createFileRegistry, fromBinary, type DescService, type FileRegistry } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import type { SessionDescriptor } from "../interceptors/descriptor/types.js";
 import { compileFile } from "../plugin/compile.js";
@@ -29,6 +29,8 @@ export interface Compiled {
   readonly diagnostics: Diagnostic[];
   /** A descriptor's file (`d.file`, relative to its import root) as the user reads it. */
   displayName(protoName: string): string;
+  /** The compiled files (the sessions' message types and services). */
+  readonly registry: FileRegistry;
 }
 
 /** Thrown when buf cannot compile the files (syntax, unknown imports): its messages, one per line, paths as the user gave them. */
@@ -81,7 +83,7 @@ export function compileProtos(files: readonly string[], includes: readonly strin
       descriptors.push(...r.descriptors);
       for (const d of r.diagnostics) diagnostics.push({ ...d, position: { ...d.position, file: display(byName.get(d.position.file) ?? d.position.file, cwd) } });
     }
-    return { descriptors, diagnostics, displayName: (n) => display(byName.get(n) ?? n, cwd) };
+    return { descriptors, diagnostics, displayName: (n) => display(byName.get(n) ?? n, cwd), registry };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -129,4 +131,17 @@ export function compileProtosOrReport(files: readonly string[], includes: readon
     io.err(`${e.message}\n`);
     return undefined;
   }
+}
+
+/** The session `name` of the file `file` compiled (the only one when no name is given); a UsageError otherwise. */
+export function chooseSession(all: readonly SessionDescriptor[], name: string | undefined, file: string): SessionDescriptor {
+  if (all.length === 0) throw new UsageError(`${file} declares no session (option (secsession.v1.session): docs/language.md)`);
+  const names = all.map((d) => d.name).join(", ");
+  if (name !== undefined) {
+    const found = all.find((x) => x.name === name);
+    if (found === undefined) throw new UsageError(`${file} declares no session ${JSON.stringify(name)}; it declares ${names}`);
+    return found;
+  }
+  if (all.length > 1) throw new UsageError(`${file} declares ${all.length} sessions (${names}): choose one with --session NAME`);
+  return all[0]!;
 }

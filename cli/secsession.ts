@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * The secsession command line: one entry point, a table of commands.
  *
@@ -5,9 +6,11 @@
  *
  * To add a command, add an entry to COMMANDS (a Command, or a Group of them).
  */
-import { realpathSync } from "node:fs";
-import { pathToFileURL } from "node:url";
+import { readFileSync, realpathSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { EXIT, UsageError, type Command, type Group, type Io } from "./command.js";
+import { bench } from "./commands/bench.js";
 import { check } from "./commands/check.js";
 import { evidenceVerify } from "./commands/evidence-verify.js";
 import { graph } from "./commands/graph.js";
@@ -21,6 +24,7 @@ export const COMMANDS: Group = {
     keygen,
     check,
     graph,
+    bench,
     evidence: {
       kind: "group",
       summary: "evidence logs of the messages a runtime sent and accepted",
@@ -31,8 +35,30 @@ export const COMMANDS: Group = {
 
 const HELP = new Set(["-h", "--help"]);
 
+/**
+ * The version of package secsession: its package.json is two levels above
+ * this file when installed (dist/cli/), interceptors/package.json in the
+ * source tree.
+ */
+export function version(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const p of [join(here, "..", "..", "package.json"), join(here, "..", "interceptors", "package.json")]) {
+    try {
+      const m = JSON.parse(readFileSync(p, "utf8")) as { name?: unknown; version?: unknown };
+      if (m.name === "secsession" && typeof m.version === "string") return m.version;
+    } catch {
+      // not this one
+    }
+  }
+  return "unknown";
+}
+
 /** Runs the command line `argv` (without node and script); returns the exit code. */
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
+    io.out(`secsession ${version()}\n`);
+    return EXIT.ok;
+  }
   let node: Command | Group = COMMANDS;
   const path: string[] = [];
   let i = 0;
@@ -87,6 +113,7 @@ ${path.length === 0 ? `secsession: ${g.summary}` : g.summary}
 Commands:
 ${rows.map(([k, s]) => `  ${k.padEnd(width)}  ${s}`).join("\n")}
 
+Options: --version prints the version; <command> --help describes a command.
 Exit codes: 0 ok, 1 check or verification failed, 2 usage error.
 `;
 }

@@ -10,6 +10,7 @@ export { ReceiveTimeoutError, SessionExpiredError } from "./api/local-session.js
 export type { PeerAddresses } from "./api/options.js";
 export { generateIdentity, publicKeysOf, staticResolver, keyringResolver, keyringJson } from "./keys/identity.js";
 export type { Identity, KeyResolver, PeerPublicKeys, KeyringFile } from "./keys/identity.js";
+export { loadIdentity, loadKeyring, writeIdentity, identityJson, KEY_FILE_FORMAT } from "./keys/key-file.js";
 export { SecSessionError, STATUS_OF } from "./errors.js";
 export type { AlertKind, SecurityAlert } from "./errors.js";
 export { Party } from "./runtime/party.js";

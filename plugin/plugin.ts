@@ -3,10 +3,11 @@
  * projects them per role and emits their descriptors and typed role machines.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { isAbsolute, join, normalize, sep } from "node:path";
 import { create, type DescMessage, type DescService } from "@bufbuild/protobuf";
 import { CodeGeneratorResponseSchema } from "@bufbuild/protobuf/wkt";
-import { createEcmaScriptPlugin, type Plugin, type Schema } from "@bufbuild/protoplugin";
+import type { Plugin, Schema } from "@bufbuild/protoplugin";
+import { protoplugin } from "./protoplugin.js";
 import { compileFile } from "./compile.js";
 import { emitSessions, type EmitOptions } from "./emit/emit-session.js";
 import { formatDiagnostic, type Diagnostic } from "./language/diagnostic.js";
@@ -27,7 +28,7 @@ export class SessionCheckError extends Error {
 
 const VERSION = "0.1.0";
 
-const inner = createEcmaScriptPlugin<SecsessionOptions>({
+const inner = protoplugin.createEcmaScriptPlugin<SecsessionOptions>({
   name: "protoc-gen-secsession",
   version: `v${VERSION}`,
   parseOptions,
@@ -43,6 +44,8 @@ export const secsessionPlugin: Plugin = {
       return inner.run(request);
     } catch (e: unknown) {
       if (e instanceof SessionCheckError) return create(CodeGeneratorResponseSchema, { error: e.message });
+      // A wrong plugin option (ours or protoplugin's: target, import_extension, …) is the user's to fix, not a bug.
+      if (e instanceof Error && e.name === "PluginOptionError") return create(CodeGeneratorResponseSchema, { error: e.message });
       // A bug of ours must still read as one line, not a stack trace on the user's terminal.
       const message = e instanceof Error ? e.message : String(e);
       return create(CodeGeneratorResponseSchema, { error: `protoc-gen-secsession: internal error: ${message}` });
@@ -90,18 +93,40 @@ function generateTs(schema: Schema<SecsessionOptions>): void {
     };
     walk(file.messages);
   }
+  // Where each file's source was found: buf runs plugins in the workspace root and prints
+  // paths relative to it (module directory + file name), so diagnostics do too.
+  const shownAs = new Map<string, string>();
+  const unread = new Set<string>();
   const readSource = (name: string): string | undefined => {
     for (const root of schema.options.roots) {
       const p = join(root, name);
-      if (existsSync(p)) return readFileSync(p, "utf8");
+      if (existsSync(p)) {
+        // An absolute root (programmatic use) keeps the name relative to it.
+        if (!isAbsolute(root)) shownAs.set(name, normalize(p).split(sep).join("/"));
+        return readFileSync(p, "utf8");
+      }
     }
+    unread.add(name);
     return undefined;
   };
   const problems: Diagnostic[] = [];
+  const seen = new Set<string>();
   for (const file of schema.files) {
     const { descriptors, diagnostics } = compileFile(file, (n) => services.get(n), readSource);
-    problems.push(...diagnostics);
+    for (const d of diagnostics) {
+      const shown = { ...d, position: { ...d.position, file: shownAs.get(d.position.file) ?? d.position.file } };
+      const line = formatDiagnostic(shown);
+      if (seen.has(line)) continue;
+      seen.add(line);
+      problems.push(shown);
+    }
     if (diagnostics.length === 0 && descriptors.length > 0) emitSessions(schema, file, descriptors, (t) => messages.get(t));
   }
+  for (const name of unread) warn(`cannot read the source of ${name} under ${schema.options.roots.map((r) => `root=${r}`).join(", ")}: problems are reported at the session option, not at their place in the protocol; pass root=<the buf module directory holding ${name}>`);
   if (problems.length > 0) throw new SessionCheckError(problems);
+}
+
+/** A warning on stderr, which buf shows beside its own output; generation goes on. */
+function warn(text: string): void {
+  process.stderr.write(`protoc-gen-secsession: warning: ${text}\n`);
 }

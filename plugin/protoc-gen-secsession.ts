@@ -3,7 +3,7 @@
  * Entry point of protoc-gen-secsession: reads a CodeGeneratorRequest on
  * stdin and writes a CodeGeneratorResponse on stdout.
  */
-import { runNodeJs } from "@bufbuild/protoplugin";
 import { secsessionPlugin } from "./plugin.js";
+import { protoplugin } from "./protoplugin.js";
 
-runNodeJs(secsessionPlugin);
+protoplugin.runNodeJs(secsessionPlugin);

@@ -9,12 +9,21 @@ const stale = !existsSync(marker) || statSync(marker).mtimeMs < statSync(lock).m
 if (stale) {
   process.stderr.write("secsession: installing dependencies (npm ci)...\n");
   try {
-    execFileSync("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], { stdio: ["ignore", "inherit", "pipe"] });
+    execFileSync("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], { stdio: ["ignore", "inherit", "inherit"] });
   } catch {
-    // Some registries do not resolve the other platforms' optional packages of
-    // @bufbuild/buf, which npm ci insists on finding in the lock file; install
-    // from the same lock file without rewriting it instead.
-    process.stderr.write("secsession: npm ci refused this lock file here; installing with npm install --no-save\n");
+    // In CI the lock file must install as it is.
+    if (process.env.CI) {
+      process.stderr.write("secsession: npm ci failed on the committed package-lock.json; CI installs with npm ci only\n");
+      process.exit(1);
+    }
+    // npm ci installs exactly the committed lock file; when it cannot (an
+    // out-of-date lock, a registry without one of the locked packages), say so
+    // loudly: what gets installed then is not what CI installs.
+    process.stderr.write(
+      "\n*** secsession: npm ci FAILED on the committed package-lock.json (see its error above).\n" +
+        "*** Falling back to npm install --no-save: the installed versions may differ from the lock file.\n" +
+        "*** Fix the lock file (npm install, then commit package-lock.json) so that npm ci works.\n\n",
+    );
     execFileSync("npm", ["install", "--no-save", "--no-audit", "--no-fund", "--loglevel=error"], { stdio: "inherit" });
   }
 }

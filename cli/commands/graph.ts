@@ -5,9 +5,9 @@
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { formatDiagnostic } from "../../plugin/language/diagnostic.js";
-import { GRAPH_FORMATS, renderSession, type GraphFormat } from "../../plugin/graph/render.js";
+import { GRAPH_FORMATS, GraphEngineMissingError, renderSession, type GraphFormat } from "../../plugin/graph/render.js";
 import { EXIT, parse, UsageError, type Command, type Io } from "../command.js";
-import { compileProtosOrReport } from "../proto-compile.js";
+import { chooseSession, compileProtosOrReport } from "../proto-compile.js";
 
 export const graph: Command = {
   kind: "command",
@@ -26,7 +26,8 @@ Options:
   --session NAME        the session to draw, when the file declares several
   --role R              draw the projection of role R
   --format F            mermaid (default; paste it into Markdown), dot (Graphviz),
-                        or svg (a self-contained drawing, laid out in layers)
+                        or svg (laid out by Graphviz, compiled to WebAssembly:
+                        needs npm install --save-dev @hpcc-js/wasm-graphviz)
   --out FILE            write to FILE instead of standard output
   -I, --proto-path DIR  an import root (repeatable), as for secsession check
   -h, --help            this help
@@ -53,19 +54,17 @@ Exit codes: 0 drawn, 1 the file has problems (printed on stderr), 2 usage error.
       io.err(`${compiled.diagnostics.map(formatDiagnostic).join("\n")}\nnot drawn: fix the problems above (secsession check lists them too)\n`);
       return EXIT.failed;
     }
-    const all = compiled.descriptors;
-    if (all.length === 0) throw new UsageError(`${positionals[0]} declares no session (option (secsession.v1.session): docs/language.md)`);
-    const names = all.map((d) => d.name).join(", ");
-    let d = all[0]!;
-    if (values.session !== undefined) {
-      const found = all.find((x) => x.name === values.session);
-      if (found === undefined) throw new UsageError(`${positionals[0]} declares no session ${JSON.stringify(values.session)}; it declares ${names}`);
-      d = found;
-    } else if (all.length > 1) throw new UsageError(`${positionals[0]} declares ${all.length} sessions (${names}): choose one with --session NAME`);
+    const d = chooseSession(compiled.descriptors, values.session, positionals[0]!);
     if (values.role !== undefined && d.projections[values.role] === undefined) {
       throw new UsageError(`session ${d.name} has no role ${JSON.stringify(values.role)}; its roles are ${d.roles.map((r) => r.name).join(", ")}`);
     }
-    const text = renderSession(d, { format, ...(values.role === undefined ? {} : { role: values.role }) });
+    let text: string;
+    try {
+      text = await renderSession(d, { format, ...(values.role === undefined ? {} : { role: values.role }) });
+    } catch (e: unknown) {
+      if (e instanceof GraphEngineMissingError) throw new UsageError(e.message);
+      throw e;
+    }
     if (values.out === undefined) {
       io.out(text);
       return EXIT.ok;

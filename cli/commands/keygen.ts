@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { join, resolve } from "node:path";
 import { generateIdentity, keyringJson, publicKeysOf, rotatePrekey, PREKEYS_KEPT, type Identity } from "../../interceptors/keys/identity.js";
 import { hex } from "../../interceptors/wire/encoding.js";
-import { loadIdentity, writeIdentity } from "../identity-file.js";
+import { loadIdentity, writeIdentity } from "../../interceptors/keys/key-file.js";
 import { EXIT, parse, UsageError, type Command, type Io } from "../command.js";
 
 export const keygen: Command = {
@@ -25,7 +25,7 @@ drops older ones. A first flight sent under a dropped prekey can no longer be de
 long-term key (docs/keys.md): rotate regularly, e.g. daily.
 
   Writes  DIR/<peer-id>.key.json  the private key file, mode 0600: keep it secret;
-                                  the peer's runtime loads it (loadIdentity in cli/identity-file.ts)
+                                  the peer's runtime loads it (loadIdentity, exported by secsession)
   Prints  what it wrote, then the public keyring entry
           { "peers": { "<peer-id>": { "x25519": "<hex>", "ed25519": "<hex>" } } }
           to hand to the other peers (or merged into --keyring FILE)

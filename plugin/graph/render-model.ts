@@ -2,7 +2,7 @@
  * What a drawing of a session shows, independent of the output format: the
  * global graph (states labelled by the token holder, one edge per message)
  * or one role's projection (its local states and sends/receives), with the
- * edges that close loops marked, and a layering for layouts.
+ * edges that close loops marked.
  */
 import type { EdgeDescriptor, SessionDescriptor } from "../../interceptors/descriptor/types.js";
 
@@ -88,25 +88,4 @@ function markLoops(nodes: readonly DrawNode[], edges: ReadonlyArray<Omit<DrawEdg
   visit(start);
   for (const n of nodes) if (!state.has(n.id)) visit(n.id);
   return edges.map((e, i) => ({ ...e, loop: loop.has(i) }));
-}
-
-/** Layers for a top-down layout: longest path from the start over the edges that close no loop. */
-export function layers(g: DrawGraph): string[][] {
-  const depth = new Map<string, number>(g.nodes.map((n) => [n.id, 0]));
-  const forward = g.edges.filter((e) => !e.loop && e.from !== e.to);
-  // Forward edges form a DAG: relax |nodes| times (graphs here are small).
-  for (let i = 0; i < g.nodes.length; i++) {
-    let changed = false;
-    for (const e of forward) {
-      const d = depth.get(e.from)! + 1;
-      if (d > depth.get(e.to)!) {
-        depth.set(e.to, d);
-        changed = true;
-      }
-    }
-    if (!changed) break;
-  }
-  const out: string[][] = [];
-  for (const n of g.nodes) (out[depth.get(n.id)!] ??= []).push(n.id);
-  return out.filter((l) => l !== undefined);
 }

@@ -111,7 +111,8 @@ test("graph: a role's projection in DOT, and an SVG file", async (t) => {
   const text = readFileSync(out, "utf8");
   t.true(text.startsWith("<svg xmlns=\"http://www.w3.org/2000/svg\""));
   t.true(text.trimEnd().endsWith("</svg>"));
-  t.is((text.match(/<path d=/g) ?? []).length, ConfSession.edges.length + 1, "one path per message, and the arrow head");
+  t.is((text.match(/<g id="edge\d+" class="edge">/g) ?? []).length, ConfSession.edges.length, "one edge per message");
+  t.is((text.match(/<g id="node\d+" class="node">/g) ?? []).length, ConfSession.states.length, "one node per state");
   t.is((text.match(/stroke-dasharray/g) ?? []).length, 3, "the three loops are dashed");
   for (const s of ConfSession.states) t.true(text.includes(`>${s.id}: ${s.holder ?? "end"}</text>`), `state ${s.id} is drawn`);
 });
