@@ -55,6 +55,8 @@ export interface Principal {
   readonly inner: SessionStore;
   readonly evidence: EvidenceEntry[];
   readonly skew: number;
+  /** Its store has high-water marks (withHighWater): only those promise anything after a rollback. */
+  readonly marks: boolean;
 }
 
 /** An envelope on the network: where it was going. */
@@ -126,6 +128,8 @@ export interface WorldSpec {
   readonly coalition: number;
   /** Per principal (by index, cycled): clock skew in ms. */
   readonly skews: readonly number[];
+  /** Bit i: principal i keeps its sessions in a plain memory store, without high-water marks (the default store). */
+  readonly plain?: number;
 }
 
 /** The principals of a session: one per static role, two candidates per dynamic role. */
@@ -163,16 +167,17 @@ export class World {
       const inner = createMemoryStore();
       const evidence: EvidenceEntry[] = [];
       const skew = spec.skews.length === 0 ? 0 : spec.skews[i % spec.skews.length]!;
+      const marks = (((spec.plain ?? 0) >> i) & 1) === 0;
       const runtime = createSessionRuntime({
         identity: identities[i]!,
         resolver,
-        store: withHighWater(inner),
+        store: marks ? withHighWater(inner) : inner,
         now: () => this.clock.t + skew,
         maxClockSkewMs: MAX_SKEW_MS,
         evidence: { append: (e) => void evidence.push(e) },
         ...extra(p.id),
       });
-      this.principals[p.id] = { id: p.id, role: p.role, honest: ((spec.coalition >> i) & 1) === 0, identity: identities[i]!, runtime, inner, evidence, skew };
+      this.principals[p.id] = { id: p.id, role: p.role, honest: ((spec.coalition >> i) & 1) === 0, identity: identities[i]!, runtime, inner, evidence, skew, marks };
     });
   }
 
@@ -353,7 +358,8 @@ export class World {
 
   /** The adversary puts an older copy of a party's state back in its store (a restored backup, a Redis rollback). */
   async rollback(c: Choices): Promise<boolean> {
-    const keys = [...this.snapshots.keys()].filter((k) => this.snapshots.get(k)!.length >= 2);
+    // Only a store with high-water marks promises to notice (a plain store rolled back accepts again what it had).
+    const keys = [...this.snapshots.keys()].filter((k) => this.snapshots.get(k)!.length >= 2 && this.principals[k.split("|")[0]!]!.marks);
     const k = c.pick(keys);
     if (k === undefined) return false;
     const [principal, key] = k.split("|") as [string, string];
@@ -457,54 +463,55 @@ export class World {
     let holder = base.p;
     let last: InFlight | undefined;
     const honest = Object.values(this.principals).filter((p) => p.honest);
+    const isMember = (role: string, principals: Readonly<Record<string, string>>) =>
+      principals[role] !== undefined ? members.some((m) => m.id === principals[role]) : members.some((m) => m.role === role);
+    let delivered = false;
     try {
-      for (let n = 1 + c.next(4), i = 0; i < n; i++) {
-        const leaving = this.descriptor.edges.filter((e) => e.from === st.state);
-        const roll = c.next(100);
-        const op = i === n - 1 ? 2 : roll < 35 ? 0 : roll < 60 ? 1 : 2; // the chain ends with a sealed message
+      // A walk through the protocol from the base state: the members seal their own roles' messages, make up the
+      // honest ones' (pretend), now and then lie about an earlier message; a sealed message to an honest principal
+      // is delivered (and the walk ends) half the time.
+      for (let i = 0, n = 1 + c.next(6); i < n && !delivered; i++) {
         const holderParty = this.party(holder.id);
-        if (op === 0 && leaving.length > 0) {
-          // Made-up messages of honest principals, mostly.
-          const theirs = leaving.filter((x) => honest.some((h) => h.id === st.principals[x.sender] || (st.principals[x.sender] === undefined && h.role === x.sender)));
-          const e = (c.next(3) > 0 ? c.pick(theirs) : undefined) ?? c.pick(leaving)!;
+        const honestItems = st.history.filter((x) => honest.some((p) => p.id === st.principals[this.descriptor.edges[x.edge]!.sender]));
+        if (c.next(4) === 0 && honestItems.length > 0) {
+          st = lieAbout(holderParty, st, c.pick(honestItems)!.step, c.bytes(1 + c.next(6)));
+          continue;
+        }
+        const e = c.pick(this.descriptor.edges.filter((x) => x.from === st.state));
+        if (e === undefined) break;
+        if (!isMember(e.sender, st.principals)) {
           const bind = Object.fromEntries(e.binds.map((b) => [b.role, c.pick(honest.filter((h) => h.role === b.role))?.id ?? c.pick(this.candidates(b.role))!]));
           st = pretend(holderParty, st, [e], bind);
-        } else if (op === 1 && st.history.length > 0) {
-          // Lies about what honest principals said, mostly.
-          const item = c.pick(st.history.filter((x) => Object.values(this.principals).some((p) => p.honest && p.id === st.principals[this.descriptor.edges[x.edge]!.sender]))) ?? c.pick(st.history)!;
-          st = lieAbout(holderParty, st, item.step, c.bytes(1 + c.next(6)));
-        } else if (leaving.length > 0) {
-          // A message of a member's own role, mostly; sealed by the member bound to that role, if any.
-          const ours = leaving.filter((x) => members.some((m) => m.id === st.principals[x.sender] || (st.principals[x.sender] === undefined && m.role === x.sender)));
-          const e = (c.next(3) > 0 ? c.pick(ours) : undefined) ?? c.pick(leaving)!;
-          const sealer = members.find((m) => m.id === st.principals[e.sender]) ?? c.pick(members.filter((m) => m.role === e.sender)) ?? c.pick(members)!;
-          const party = this.party(sealer.id);
-          // Bound roles re-bound to another principal (a fellow, mostly) half the time.
-          const bindings = e.binds.map((b) => {
-            const had = st.principals[b.role];
-            const others = this.candidates(b.role).filter((x) => x !== had);
-            const fellows = others.filter((x) => !this.principals[x]!.honest);
-            const principal = had !== undefined && c.next(2) === 0 ? had : (c.pick(fellows.length > 0 && c.next(3) > 0 ? fellows : others) ?? had ?? c.pick(this.candidates(b.role))!);
-            return { role: b.role, principal };
-          });
-          const principals = record(st.principals);
-          for (const b of bindings) delete principals[b.role];
-          const own = sealer.id === holder.id ? st.pairs : ((await this.party(sealer.id).state(sid).catch(() => undefined))?.pairs ?? record());
-          const field = e.binds.find((b) => b.field !== null);
-          const payload = party.core.encode(party.schema(e.messageType), this.payload(party, e, c, field === undefined ? undefined : bindings.find((b) => b.role === field.role)!.principal, c.next(2) === 0));
-          const sealed = sealMessage({ ...party.ctx, role: e.sender }, { ...st, principals, pairs: own, state: e.from }, e, payload, bindings);
-          const carried: Record<string, CarriedAttestation> = { ...st.carried };
-          for (const a of sealed.envelope.attestations) carried[`${a.role}>${a.target}@${a.step}`] = { role: a.role, target: a.target, step: a.step, tag: a.tag, keyVersion: a.keyVersion };
-          const updates: Record<string, CarriedKeyUpdate> = { ...st.carriedUpdates };
-          for (const u of sealed.envelope.keyUpdates) {
-            if (u.body.case !== undefined) updates[`${u.from}>${u.to}@${u.version}`] = { from: u.from, to: u.to, version: u.version, step: u.step, body: { case: u.body.case, value: u.body.value }, tag: u.tag };
-          }
-          st = { ...sealed.state, carried, carriedUpdates: updates };
-          holder = sealer;
-          const to = sealed.state.principals[e.receiver] ?? "";
-          last = { bytes: sealed.bytes, to, edge: e, sid, from: sealer.id, history: sealed.envelope.history.length > 0, start: sealed.envelope.start !== undefined };
-          this.seen.push(last);
+          continue;
         }
+        const sealer = members.find((m) => m.id === st.principals[e.sender]) ?? c.pick(members.filter((m) => m.role === e.sender))!;
+        const party = this.party(sealer.id);
+        // Unbound roles bound to an honest principal or a fellow; bound ones kept, or re-bound (to a fellow, mostly).
+        const bindings = e.binds.map((b) => {
+          const had = st.principals[b.role];
+          const others = this.candidates(b.role).filter((x) => x !== had);
+          const fellows = others.filter((x) => !this.principals[x]!.honest);
+          const principal = had !== undefined && c.next(2) === 0 ? had : (c.pick(fellows.length > 0 && c.next(3) > 0 ? fellows : others) ?? had!);
+          return { role: b.role, principal };
+        });
+        const principals = record(st.principals);
+        for (const b of bindings) delete principals[b.role];
+        const own = sealer.id === holder.id ? st.pairs : ((await this.party(sealer.id).state(sid).catch(() => undefined))?.pairs ?? record());
+        const field = e.binds.find((b) => b.field !== null);
+        const payload = party.core.encode(party.schema(e.messageType), this.payload(party, e, c, field === undefined ? undefined : bindings.find((b) => b.role === field.role)!.principal, c.next(2) === 0));
+        const sealed = sealMessage({ ...party.ctx, role: e.sender }, { ...st, principals, pairs: own, state: e.from }, e, payload, bindings);
+        const carried: Record<string, CarriedAttestation> = { ...st.carried };
+        for (const a of sealed.envelope.attestations) carried[`${a.role}>${a.target}@${a.step}`] = { role: a.role, target: a.target, step: a.step, tag: a.tag, keyVersion: a.keyVersion };
+        const updates: Record<string, CarriedKeyUpdate> = { ...st.carriedUpdates };
+        for (const u of sealed.envelope.keyUpdates) {
+          if (u.body.case !== undefined) updates[`${u.from}>${u.to}@${u.version}`] = { from: u.from, to: u.to, version: u.version, step: u.step, body: { case: u.body.case, value: u.body.value }, tag: u.tag };
+        }
+        st = { ...sealed.state, carried, carriedUpdates: updates };
+        holder = sealer;
+        const to = sealed.state.principals[e.receiver] ?? "";
+        last = { bytes: sealed.bytes, to, edge: e, sid, from: sealer.id, history: sealed.envelope.history.length > 0, start: sealed.envelope.start !== undefined };
+        this.seen.push(last);
+        if ((this.principals[to]?.honest ?? false) && c.next(2) === 0) delivered = true;
       }
     } catch {
       // the library refuses what it cannot seal (a bad binding, say): the coalition tries something else

@@ -12,26 +12,40 @@ import { sessionCode } from "../../../interceptors/descriptor/code.js";
 import { defaultBackend } from "../../../interceptors/keys/crypto/index.js";
 import { Choices, MAX_SKEW_MS, newStats, World, WINDOW_MS, type Stats } from "./play.js";
 import { checkWorld, type OracleStats } from "./oracle.js";
-import { applyAttributes, attributesArb, compileRendered, render, sessionText, treeArb, type Attributes, type Tree } from "./sessions.js";
+import { applyAttributes, attributesArb, compileRendered, makeTreeArb, render, sessionText, treeArb, type Attributes, type Tree, type TreeFocus } from "./sessions.js";
 
 export interface CaseSpec {
   readonly tree: Tree;
   readonly attrs: Attributes;
   readonly coalition: number;
   readonly skews: readonly number[];
+  /** Principals (bit i) with a plain store, without high-water marks. */
+  readonly plain?: number;
   readonly schedules: ReadonlyArray<readonly number[]>;
 }
 
-export const caseArb: fc.Arbitrary<CaseSpec> = fc.record({
-  tree: treeArb,
-  attrs: attributesArb,
-  coalition: fc.oneof({ arbitrary: fc.constant(0), weight: 2 }, { arbitrary: fc.nat(255), weight: 3 }),
-  skews: fc.oneof(
-    { arbitrary: fc.constant([]), weight: 1 },
-    { arbitrary: fc.array(fc.integer({ min: -Math.round(MAX_SKEW_MS * 1.25), max: Math.round(MAX_SKEW_MS * 1.25) }), { minLength: 1, maxLength: 4 }), weight: 1 },
-  ),
-  schedules: fc.array(fc.array(fc.nat(), { maxLength: 20 }), { minLength: 3, maxLength: 8 }),
-});
+/**
+ * What a search may concentrate on (the defence-off tests): the tree's focus, a coalition in every world, skewed
+ * clocks in every world. The property itself runs the default: all of it, at their usual rates.
+ */
+export interface Focus extends TreeFocus {
+  readonly coalition?: boolean;
+  readonly skew?: boolean;
+}
+
+export function caseArbWith(focus: Focus = {}): fc.Arbitrary<CaseSpec> {
+  const skews = fc.array(fc.integer({ min: -Math.round(MAX_SKEW_MS * 1.25), max: Math.round(MAX_SKEW_MS * 1.25) }), { minLength: 1, maxLength: 4 });
+  return fc.record({
+    tree: focus.dynamic === true || focus.loops === true ? makeTreeArb(focus) : treeArb,
+    attrs: attributesArb,
+    coalition: focus.coalition === true ? fc.integer({ min: 1, max: 255 }) : fc.oneof({ arbitrary: fc.constant(0), weight: 2 }, { arbitrary: fc.nat(255), weight: 3 }),
+    skews: focus.skew === true ? skews : fc.oneof({ arbitrary: fc.constant([]), weight: 1 }, { arbitrary: skews, weight: 1 }),
+    plain: fc.oneof({ arbitrary: fc.constant(0), weight: 1 }, { arbitrary: fc.nat(255), weight: 1 }),
+    schedules: fc.array(fc.array(fc.nat(), { maxLength: 20 }), { minLength: 3, maxLength: 8 }),
+  });
+}
+
+export const caseArb: fc.Arbitrary<CaseSpec> = caseArbWith();
 
 /** The moves of a schedule, by the first choice of its number (per hundred). */
 const MOVES: ReadonlyArray<readonly [number, string]> = [
@@ -66,7 +80,7 @@ export async function runCase(spec: CaseSpec, stats: Stats = newStats(), oracle?
   const compiled = compileRendered(rendered);
   if (typeof compiled === "string") return { rejected: compiled, violations: [], schedules: 0 };
   const descriptor = shortWindow(applyAttributes(compiled.descriptor, spec.attrs));
-  const w = new World(descriptor, compiled.file, { coalition: spec.coalition, skews: spec.skews }, stats);
+  const w = new World(descriptor, compiled.file, { coalition: spec.coalition, skews: spec.skews, plain: spec.plain ?? 0 }, stats);
   const violations = new Set<string>();
   let schedules = 0;
   for (const schedule of spec.schedules) {
@@ -130,7 +144,7 @@ export function describe(spec: CaseSpec, r?: CaseResult): string {
   if (r?.descriptor !== undefined) {
     lines.push(`attributes: keys ${spec.attrs.keys}; ${r.descriptor.edges.map((e) => `${e.id}:${e.security.authenticity[0]}${e.security.history[0]}${e.security.replayPrevention ? "r" : ""}${e.security.nonRepudiation ? "n" : ""}${e.security.privacy === "none" ? "" : "p"}`).join(" ")}`);
   }
-  lines.push(`coalition mask ${spec.coalition}, skews ${JSON.stringify(spec.skews)}, schedules ${JSON.stringify(spec.schedules)}`);
+  lines.push(`coalition mask ${spec.coalition}, plain stores ${spec.plain ?? 0}, skews ${JSON.stringify(spec.skews)}, schedules ${JSON.stringify(spec.schedules)}`);
   if (r !== undefined) lines.push(...r.violations.slice(0, 5).map((v) => `violation: ${v}`));
   return lines.join("\n");
 }

@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { defences, type Defence } from "../../../interceptors/monitor/defences.js";
 import type { OracleStats } from "./oracle.js";
 import { newStats, type Stats } from "./play.js";
-import { caseArb, describe, runCase, type CaseSpec } from "./run.js";
+import { caseArb, caseArbWith, describe, runCase, type CaseSpec, type Focus } from "./run.js";
 import { runGrpcCase } from "./grpc.js";
 
 export interface PropertyRun {
@@ -71,11 +71,12 @@ export interface Search {
 }
 
 /** Plays generated cases from `seed` until one violates the property (at most `limit` cases): no shrinking. */
-export async function searchViolation(seed: number, limit: number, grpc = false): Promise<Search> {
+export async function searchViolation(seed: number, limit: number, grpc = false, focus: Focus = {}): Promise<Search> {
+  const arb = caseArbWith(focus);
   let cases = 0;
   const batch = 200;
   for (let k = 0; cases < limit; k++) {
-    for (const spec of fc.sample(caseArb, { seed: seed + k, numRuns: batch })) {
+    for (const spec of fc.sample(arb, { seed: seed + k, numRuns: batch })) {
       const r = grpc ? await runGrpcCase(spec) : await runCase(spec);
       if (r.rejected !== undefined) continue;
       cases += grpc ? 1 : (r as { schedules: number }).schedules;

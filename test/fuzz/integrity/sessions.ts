@@ -79,12 +79,20 @@ export interface Tree {
 
 const DEPTH = Number(process.env["INTEGRITY_DEPTH"] ?? 2);
 
-export const treeArb: fc.Arbitrary<Tree> = (() => {
+/** What a search may concentrate on: every non-initiating role dynamic, loops more often. */
+export interface TreeFocus {
+  readonly dynamic?: boolean;
+  readonly loops?: boolean;
+}
+
+export const treeArb: fc.Arbitrary<Tree> = makeTreeArb({});
+
+export function makeTreeArb(focus: TreeFocus): fc.Arbitrary<Tree> {
   const depth = { depthSize: "small" as const, depthIdentifier: "integrity" };
   const lead = fc.record({ k: fc.constant("msg" as const), call: fc.boolean(), to: fc.nat(5), method: fc.nat(3), body: fc.constant(null), branches: fc.constant(null), clause: fc.nat(9) });
   const arbs = fc.letrec<{ stmts: Node[]; stmt: Node; msg: Msg; choice: Choice; rec: Rec }>((tie) => ({
     stmts: fc.array(tie("stmt"), { minLength: 1, maxLength: 3, ...depth }),
-    stmt: fc.oneof({ maxDepth: DEPTH, ...depth, withCrossShrink: true }, { arbitrary: tie("msg"), weight: 6 }, { arbitrary: tie("choice"), weight: 2 }, { arbitrary: tie("rec"), weight: 2 }),
+    stmt: fc.oneof({ maxDepth: DEPTH, ...depth, withCrossShrink: true }, { arbitrary: tie("msg"), weight: 6 }, { arbitrary: tie("choice"), weight: 2 }, { arbitrary: tie("rec"), weight: focus.loops === true ? 6 : 2 }),
     msg: fc.record({
       k: fc.constant("msg" as const),
       call: fc.boolean(),
@@ -106,8 +114,9 @@ export const treeArb: fc.Arbitrary<Tree> = (() => {
       exit: fc.record({ lead, rest: fc.oneof(fc.constant([]), tie("stmts")) }),
     }),
   }));
-  return fc.record({ roles: fc.integer({ min: 2, max: 6 }), dynamic: fc.oneof({ arbitrary: fc.constant(0), weight: 2 }, { arbitrary: fc.nat(63), weight: 1 }), stmts: arbs.stmts });
-})();
+  const dynamic = focus.dynamic === true ? fc.constant(63) : fc.oneof({ arbitrary: fc.constant(0), weight: 2 }, { arbitrary: fc.nat(63), weight: 1 });
+  return fc.record({ roles: fc.integer({ min: 2, max: 6 }), dynamic, stmts: arbs.stmts });
+}
 
 interface Flow {
   readonly holder: string;
