@@ -42,9 +42,6 @@ export const WINDOW_MS = 10_000;
 export const MAX_SKEW_MS = 4_000;
 const T0 = 1_800_000_000_000;
 
-/** A session with a short replay window (the session code recomputed). */
-export { WINDOW_MS as replayWindowMs };
-
 export interface Principal {
   readonly id: string;
   readonly role: string;
