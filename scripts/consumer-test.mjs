@@ -77,6 +77,8 @@ const npm = ["--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"];
 run("npm", ["install", ...npm, ...RUNTIME_INSTALL.map((n) => tarballs[n] ?? pin(n))], repo);
 run("npm", ["install", "--save-dev", ...npm, ...DEV_INSTALL.map((n) => tarballs[n] ?? pin(n))], repo);
 if (existsSync(join(repo, "node_modules", "tsx"))) throw new Error("tsx is installed in the service repo: the test must run on plain node");
+// Redis's client is an optional peer: a service that does not replicate its roles does not install it.
+if (existsSync(join(repo, "node_modules", "redis"))) throw new Error("redis is installed in the service repo, though the runtime does not need it without a Redis store");
 const bin = (name) => join(repo, "node_modules", ".bin", name);
 
 // ---------------------------------------------------------------- 3. generate, type-check, keys

@@ -13,8 +13,27 @@
  * alone is delayed by more than half the timeout.
  */
 import { createHash } from "node:crypto";
-import { createClient, RESP_TYPES } from "redis";
+import { createRequire } from "node:module";
 import { StoreUnavailableError } from "./store.js";
+
+/**
+ * The `redis` package (node-redis), loaded when a store first needs a client
+ * of its own: it is an optional peer of secsession, so a runtime that never
+ * uses Redis does not install it.
+ */
+function nodeRedis(): { createClient(options: object): { on(event: "error", listener: (e: unknown) => void): unknown } } {
+  try {
+    return createRequire(import.meta.url)("redis") as ReturnType<typeof nodeRedis>;
+  } catch (e: unknown) {
+    if ((e as { code?: unknown }).code === "MODULE_NOT_FOUND") {
+      throw new Error("secsession: redis: a Redis store given a `url` needs the `redis` package (npm install redis), or pass your own `client`", { cause: e });
+    }
+    throw e;
+  }
+}
+
+/** RESP_TYPES.BLOB_STRING of node-redis: blob strings are answered as Buffers. */
+const BLOB_STRING = 36;
 
 /** What the store needs of a node-redis client (`createClient()` from the `redis` package). */
 export interface RedisCommandClient {
@@ -37,7 +56,7 @@ export interface RedisConnectionOptions {
   readonly timeoutMs?: number;
 }
 
-const BUFFERS = { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } };
+const BUFFERS = { typeMapping: { [BLOB_STRING]: Buffer } };
 /** How often the offset between our clock and Redis's is measured again. */
 const CLOCK_REFRESH_MS = 30_000;
 
@@ -77,7 +96,7 @@ export class RedisLink {
       this.client = options.client;
       this.owned = false;
     } else {
-      const client = createClient({
+      const client = nodeRedis().createClient({
         url: options.url!,
         disableOfflineQueue: true,
         socket: { connectTimeout: timeoutMs, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 6), 2000) },
