@@ -24,6 +24,7 @@ export const DEFENCE_CHECKS: readonly DefenceCheck[] = [
   { off: ["startCache"], scenarios: ["replay-start-forgotten"], examples: ["shopping", "rpc"] },
   { off: ["startMemory"], scenarios: ["replay-skewed-start"], examples: ["shopping", "rpc"] },
   { off: ["oneMessagePerCall"], scenarios: ["framing"], examples: ["shopping", "rpc"] },
+  { off: ["highWater"], scenarios: ["rollback-replay"], examples: ["shopping", "wsn"] },
   { off: ["step", "attestations"], partner: "attestations", scenarios: ["duplicate", "rewrite-step", "replay-old-iteration"], examples: ["wsn", "attributes"] },
   { off: ["path"], scenarios: ["out-of-turn"], examples: ["shopping", "auth"] },
   { off: ["attestations"], scenarios: ["rewrite-choice", "skip-honest-turn", "relay-lie", "impersonate-role"], examples: ["shopping"] },

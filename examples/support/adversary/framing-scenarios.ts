@@ -1,9 +1,9 @@
 /**
- * Scenarios of framing and time: several envelopes on one call of a
- * one-shot rpc, and the replay of a start whose initiator's clock runs
- * ahead of its receiver's.
+ * Scenarios of framing, time and storage: several envelopes on one call of a
+ * one-shot rpc, the replay of a start whose initiator's clock runs ahead of
+ * its receiver's, and a replay into a store rolled back under its party.
  */
-import type { Scenario } from "./kit.js";
+import { grpcStatus, stateBefore, type Scenario } from "./kit.js";
 import { at, label } from "./kit.js";
 import { aborted, invalid, protectedCall, startHop } from "./network-kit.js";
 import { firstHop } from "./kit.js";
@@ -61,6 +61,45 @@ export const FRAMING_SCENARIOS: readonly Scenario[] = [
           await a.rig.peers[start.to]!.store.delete(a.rig.key(start.edge.receiver, start.sid));
           a.rig.skew(start.to, window - 10_000);
           await a.inject(start.to, start.path, start.bytes, `the start, replayed ${(window - 10_000) / 1000} s after it was sent`);
+        },
+      };
+    },
+  },
+  {
+    id: "rollback-replay",
+    title: "roll a party's store back (a restored backup) and replay a message it had accepted",
+    attacker: "network",
+    explanation:
+      "The receiver's store keeps high-water marks (withHighWater, as Redis with highWater: true does). Once the session is over, its state at the receiver is put back to what it was before a message it accepted — a backup restored, an older sealed state written back — and the network replays that message: to the rolled-back state it is new.",
+    defence: "high-water marks checked on every load and commit: a state older than its session's mark is refused, fail closed (check 17)",
+    plan(p) {
+      const seen = new Set<string>();
+      let hop: Hop | undefined;
+      for (const h of p.hops.filter((x) => x.session === 0)) {
+        if (hop === undefined && seen.has(h.to) && protectedCall(h) && h.edge.kind !== "response") hop = h;
+        seen.add(h.from).add(h.to);
+      }
+      if (hop === undefined) return { na: "no protected request or one-way message to a party that already holds the session" };
+      const target = hop;
+      return {
+        target: label(target, p.hops),
+        expect: { kind: "store-unavailable", status: grpcStatus.UNAVAILABLE },
+        after: "completes",
+        interceptor: (a) => {
+          a.rig.peers[target.to]!.store.setMarks(true);
+          return {};
+        },
+        async atEnd(a) {
+          const victim = a.rig.peers[target.to]!;
+          try {
+            const held = a.hops.find((h) => h.index === target.index && h.session === 0);
+            if (held === undefined) return;
+            const before = stateBefore(a.rig, held.to, held.edge.receiver, held.sid, held.env.step);
+            await victim.store.rollBack(a.rig.key(held.edge.receiver, held.sid), before);
+            await a.inject(held.to, held.path, held.bytes, "the accepted message, replayed into the rolled-back store");
+          } finally {
+            victim.store.setMarks(false);
+          }
         },
       };
     },

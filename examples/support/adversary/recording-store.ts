@@ -4,7 +4,7 @@
  * of every session. The copies are taken at commit time (the runtime zeroes
  * retired keys in its own buffers afterwards) and zeroed by `wipe`.
  */
-import { createMemoryStore, type SessionState, type SessionStore } from "../../../interceptors/index.js";
+import { createMemoryStore, withHighWater, type SessionState, type SessionStore } from "../../../interceptors/index.js";
 
 export interface RecordingStore extends SessionStore {
   /** The current state under `key`, without going through the runtime. */
@@ -15,11 +15,27 @@ export interface RecordingStore extends SessionStore {
   keys(): readonly string[];
   /** Zeroes the key material of every copy and forgets them. */
   wipe(): void;
+  /**
+   * Keeps high-water marks (withHighWater) from now on, or stops: marks are
+   * what refuses a rolled-back store, and only the rollback scenario wants
+   * them (with them, a state deleted to simulate a forgotten session would
+   * still be refused, by its mark).
+   */
+  setMarks(on: boolean): void;
+  /** Puts `to` back under `key` behind the runtime's back, as a restored backup does. */
+  rollBack(key: string, to: SessionState): Promise<void>;
 }
 
 /** Wraps an in-memory store. */
 export function createRecordingStore(): RecordingStore {
-  const inner = createMemoryStore();
+  const plain = createMemoryStore();
+  const marked = withHighWater(plain);
+  let marking = false;
+  const inner = {
+    get: (key: string) => (marking ? marked : plain).get(key),
+    commit: (key: string, expected: number | undefined, next: SessionState) => (marking ? marked : plain).commit(key, expected, next),
+    delete: (key: string) => plain.delete(key),
+  };
   const current = new Map<string, SessionState>();
   const copies = new Map<string, SessionState[]>();
   return {
@@ -42,6 +58,14 @@ export function createRecordingStore(): RecordingStore {
     wipe() {
       for (const list of copies.values()) for (const s of list) zeroPairs(s);
       copies.clear();
+    },
+    setMarks(on) {
+      marking = on;
+    },
+    async rollBack(key, to) {
+      const old = structuredClone(to);
+      if (!(await plain.commit(key, (await plain.get(key))?.version, old))) throw new Error(`rollBack: ${key} changed meanwhile`);
+      current.set(key, old);
     },
   };
 }
