@@ -25,7 +25,7 @@ import type { AccountSchema, ClosedSchema, CloseOrderSchema, ClosingReportSchema
 import { file_attributes_attributes } from "./attributes_pb.js";
 
 /**
- * The compiled descriptor of session Attributes (session code 5f4a9cc051128734a38fea6e588e95fd24110e87047351d1b243222d6c920aa4).
+ * The compiled descriptor of session Attributes (session code b4540968df65e606bc61ffa9698237c4450a635bad5d954a197b6aad187aaa90).
  * The runtime enforces the session from this value alone; see docs/descriptor.md.
  */
 export const AttributesSession: SessionDescriptor = {
@@ -126,7 +126,7 @@ export const AttributesSession: SessionDescriptor = {
       ]
     }
   },
-  "code": "5f4a9cc051128734a38fea6e588e95fd24110e87047351d1b243222d6c920aa4"
+  "code": "b4540968df65e606bc61ffa9698237c4450a635bad5d954a197b6aad187aaa90"
 };
 
 /**

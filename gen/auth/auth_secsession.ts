@@ -12,7 +12,7 @@ import type { AuthRequestSchema, ForwardRequestSchema, OkSchema, ReplyRequestSch
 import { file_auth_auth } from "./auth_pb.js";
 
 /**
- * The compiled descriptor of session Auth (session code c0237752ab9def56b67f3b2180e4a8966471112363cb045bb3f31d1d637a2cb9).
+ * The compiled descriptor of session Auth (session code 45f6018883bed1cc561866ed371f79dfe0b4dd25d0eb38ba7b881491820b284c).
  * The runtime enforces the session from this value alone; see docs/descriptor.md.
  */
 export const AuthSession: SessionDescriptor = {
@@ -98,7 +98,7 @@ export const AuthSession: SessionDescriptor = {
       ]
     }
   },
-  "code": "c0237752ab9def56b67f3b2180e4a8966471112363cb045bb3f31d1d637a2cb9"
+  "code": "45f6018883bed1cc561866ed371f79dfe0b4dd25d0eb38ba7b881491820b284c"
 };
 
 /**

@@ -14,7 +14,7 @@ import type { CommitRequestSchema, FlipSchema, RevealRequestSchema } from "./com
 import { file_commit_commit } from "./commit_pb.js";
 
 /**
- * The compiled descriptor of session Commit (session code 3630c25bc3f285deaf9f340c2a4517f3755ab2e03949f2aaf7d2368fbe27f37a).
+ * The compiled descriptor of session Commit (session code e54cd0595ced600bbe5d9cc4aaaaa2f9c002b733a8643f683337701fca192f1a).
  * The runtime enforces the session from this value alone; see docs/descriptor.md.
  */
 export const CommitSession: SessionDescriptor = {
@@ -70,7 +70,7 @@ export const CommitSession: SessionDescriptor = {
       ]
     }
   },
-  "code": "3630c25bc3f285deaf9f340c2a4517f3755ab2e03949f2aaf7d2368fbe27f37a"
+  "code": "e54cd0595ced600bbe5d9cc4aaaaa2f9c002b733a8643f683337701fca192f1a"
 };
 
 /**

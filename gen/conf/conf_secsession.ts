@@ -17,7 +17,7 @@ import type { AcceptRequestSchema, CfpRequestSchema, CloseRequestSchema, DoneSch
 import { file_conf_conf } from "./conf_pb.js";
 
 /**
- * The compiled descriptor of session Conf (session code 8f997a1bb951e59712891154813863b9e5ca4bc1db0c7315fe68febf0c8770f0).
+ * The compiled descriptor of session Conf (session code 33c46e04c40ae2da80b43dccde370503e54261ee508ac12605652e9ce3956d35).
  * The runtime enforces the session from this value alone; see docs/descriptor.md.
  */
 export const ConfSession: SessionDescriptor = {
@@ -153,7 +153,7 @@ export const ConfSession: SessionDescriptor = {
       ]
     }
   },
-  "code": "8f997a1bb951e59712891154813863b9e5ca4bc1db0c7315fe68febf0c8770f0"
+  "code": "33c46e04c40ae2da80b43dccde370503e54261ee508ac12605652e9ce3956d35"
 };
 
 /**

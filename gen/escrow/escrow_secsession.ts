@@ -16,7 +16,7 @@ import type { CloseRequestSchema, DepositRequestSchema, DepositResponseSchema, N
 import { file_escrow_escrow } from "./escrow_pb.js";
 
 /**
- * The compiled descriptor of session Escrow (session code ecedd414ecab49808e7a7584fbed9fe0bb32810b83b3185244b7db73d1077302).
+ * The compiled descriptor of session Escrow (session code 675b6208a607545960da8930aa884961ae1ffab4d2be84f1d4169370c0e06199).
  * The runtime enforces the session from this value alone; see docs/descriptor.md.
  */
 export const EscrowSession: SessionDescriptor = {
@@ -93,7 +93,7 @@ export const EscrowSession: SessionDescriptor = {
       ]
     }
   },
-  "code": "ecedd414ecab49808e7a7584fbed9fe0bb32810b83b3185244b7db73d1077302"
+  "code": "675b6208a607545960da8930aa884961ae1ffab4d2be84f1d4169370c0e06199"
 };
 
 /**

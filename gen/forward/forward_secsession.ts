@@ -11,7 +11,7 @@ import type { ForwardRequestSchema, ReplyRequestSchema, RequestRequestSchema } f
 import { file_forward_forward } from "./forward_pb.js";
 
 /**
- * The compiled descriptor of session Forward (session code 4c62170777c1f967a7138dada501050b7fd01f89df8f7612814e73ed4860447c).
+ * The compiled descriptor of session Forward (session code f333c729bf407a446b7dbb3cccd5ef6f898734f0e209ec5b9ee89101c0a130cb).
  * The runtime enforces the session from this value alone; see docs/descriptor.md.
  */
 export const ForwardSession: SessionDescriptor = {
@@ -76,7 +76,7 @@ export const ForwardSession: SessionDescriptor = {
       ]
     }
   },
-  "code": "4c62170777c1f967a7138dada501050b7fd01f89df8f7612814e73ed4860447c"
+  "code": "f333c729bf407a446b7dbb3cccd5ef6f898734f0e209ec5b9ee89101c0a130cb"
 };
 
 /**

@@ -20,7 +20,7 @@ import type { AmendementAccepteRequestSchema, AmendementRejeteRequestSchema, Ame
 import { file_loi_loi } from "./loi_pb.js";
 
 /**
- * The compiled descriptor of session Loi (session code 4290c4c9b5902980c82e0613862440046e6a87141b8c11835645540fb4fcf83d).
+ * The compiled descriptor of session Loi (session code 1f9e635bfa4e0ca5407ba8fc121a648b93e68d4416801e9d487708a41f8e3aaf).
  * The runtime enforces the session from this value alone; see docs/descriptor.md.
  */
 export const LoiSession: SessionDescriptor = {
@@ -244,7 +244,7 @@ export const LoiSession: SessionDescriptor = {
       ]
     }
   },
-  "code": "4290c4c9b5902980c82e0613862440046e6a87141b8c11835645540fb4fcf83d"
+  "code": "1f9e635bfa4e0ca5407ba8fc121a648b93e68d4416801e9d487708a41f8e3aaf"
 };
 
 /**

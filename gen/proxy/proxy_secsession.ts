@@ -13,7 +13,7 @@ import type { AuditRequestSchema, DetailsRequestSchema, DetailsResponseSchema, F
 import { file_proxy_proxy } from "./proxy_pb.js";
 
 /**
- * The compiled descriptor of session Proxy (session code 52ec50595859521ba0465f21bba22287c53466353099945da498da2e30957d85).
+ * The compiled descriptor of session Proxy (session code ae8c054f7c57e613424258a527e8ab89fb09910c09392ae7ebb63155df5087dc).
  * The runtime enforces the session from this value alone; see docs/descriptor.md.
  */
 export const ProxySession: SessionDescriptor = {
@@ -96,7 +96,7 @@ export const ProxySession: SessionDescriptor = {
       ]
     }
   },
-  "code": "52ec50595859521ba0465f21bba22287c53466353099945da498da2e30957d85"
+  "code": "ae8c054f7c57e613424258a527e8ab89fb09910c09392ae7ebb63155df5087dc"
 };
 
 /**

@@ -11,7 +11,7 @@ import type { ReplySchema, RequestRequestSchema } from "./rpc_pb.js";
 import { file_rpc_rpc } from "./rpc_pb.js";
 
 /**
- * The compiled descriptor of session Rpc (session code 99213e9112f9f866bc80e6575621ce244b4b4265412e03e3189f4feaac07bd69).
+ * The compiled descriptor of session Rpc (session code a4180aa02fcd18df07443b02acfa27c48e98ca12b4e888af87e2de775d91b865).
  * The runtime enforces the session from this value alone; see docs/descriptor.md.
  */
 export const RpcSession: SessionDescriptor = {
@@ -61,7 +61,7 @@ export const RpcSession: SessionDescriptor = {
       ]
     }
   },
-  "code": "99213e9112f9f866bc80e6575621ce244b4b4265412e03e3189f4feaac07bd69"
+  "code": "a4180aa02fcd18df07443b02acfa27c48e98ca12b4e888af87e2de775d91b865"
 };
 
 /**

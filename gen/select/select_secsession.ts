@@ -13,7 +13,7 @@ import type { ForwardRequestSchema, QueryRequestSchema, ReplyRequestSchema } fro
 import { file_select_select } from "./select_pb.js";
 
 /**
- * The compiled descriptor of session Select (session code 2021c53add162ac072642fbf869798b7d65eeca6c4954d85f42eeaf235933355).
+ * The compiled descriptor of session Select (session code ea8fe5320992235a725238eead9d2eee5af5b69ed7c437515c0541db288a2e3a).
  * The runtime enforces the session from this value alone; see docs/descriptor.md.
  */
 export const SelectSession: SessionDescriptor = {
@@ -78,7 +78,7 @@ export const SelectSession: SessionDescriptor = {
       ]
     }
   },
-  "code": "2021c53add162ac072642fbf869798b7d65eeca6c4954d85f42eeaf235933355"
+  "code": "ea8fe5320992235a725238eead9d2eee5af5b69ed7c437515c0541db288a2e3a"
 };
 
 /**

@@ -13,7 +13,7 @@ import type { AbortRequestSchema, AcceptRequestSchema, ChangeRequestSchema, Conf
 import { file_shopping_shopping } from "./shopping_pb.js";
 
 /**
- * The compiled descriptor of session Shopping (session code fe4f4cd6509baa86ec35492e86007cab004a50698035800280244a6fa43fac73).
+ * The compiled descriptor of session Shopping (session code 10c39b1847104d79849594404304a07199606e890dccc808ffa9ed21d5a071fa).
  * The runtime enforces the session from this value alone; see docs/descriptor.md.
  */
 export const ShoppingSession: SessionDescriptor = {
@@ -101,7 +101,7 @@ export const ShoppingSession: SessionDescriptor = {
       ]
     }
   },
-  "code": "fe4f4cd6509baa86ec35492e86007cab004a50698035800280244a6fa43fac73"
+  "code": "10c39b1847104d79849594404304a07199606e890dccc808ffa9ed21d5a071fa"
 };
 
 /**

@@ -11,7 +11,7 @@ import type { RequestRequestSchema } from "./single_pb.js";
 import { file_single_single } from "./single_pb.js";
 
 /**
- * The compiled descriptor of session Single (session code 353fb8a0be2b09b445e7eddefb404d4d389a77a0330c648a59fecce867114245).
+ * The compiled descriptor of session Single (session code 36e4eb0bd41561b299287e518ff4d5f43e981e12f5d6d3107757d1eff17f6284).
  * The runtime enforces the session from this value alone; see docs/descriptor.md.
  */
 export const SingleSession: SessionDescriptor = {
@@ -55,7 +55,7 @@ export const SingleSession: SessionDescriptor = {
       ]
     }
   },
-  "code": "353fb8a0be2b09b445e7eddefb404d4d389a77a0330c648a59fecce867114245"
+  "code": "36e4eb0bd41561b299287e518ff4d5f43e981e12f5d6d3107757d1eff17f6284"
 };
 
 /**

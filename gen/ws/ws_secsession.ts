@@ -11,7 +11,7 @@ import type { RequestRequestSchema, RequestResponseSchema } from "./ws_pb.js";
 import { file_ws_ws } from "./ws_pb.js";
 
 /**
- * The compiled descriptor of session Ws (session code 85abe5b4859357a3591a7d7fa3a5a3dd30edde891f38b0c8b03aaeeda8693091).
+ * The compiled descriptor of session Ws (session code cf22ec4ec66d5109f04bce4c9618db4a347cc63fb3e0488d0b6fac2a4b437114).
  * The runtime enforces the session from this value alone; see docs/descriptor.md.
  */
 export const WsSession: SessionDescriptor = {
@@ -64,7 +64,7 @@ export const WsSession: SessionDescriptor = {
       ]
     }
   },
-  "code": "85abe5b4859357a3591a7d7fa3a5a3dd30edde891f38b0c8b03aaeeda8693091"
+  "code": "cf22ec4ec66d5109f04bce4c9618db4a347cc63fb3e0488d0b6fac2a4b437114"
 };
 
 /**

@@ -12,7 +12,7 @@ import type { ExtraRequestSchema, ExtraResponseSchema, RequestRequestSchema, Req
 import { file_wsn_wsn } from "./wsn_pb.js";
 
 /**
- * The compiled descriptor of session Wsn (session code f3738d99d9557dea38161480d9e1004a4686c155561373a9b5e1d81c01b626a9).
+ * The compiled descriptor of session Wsn (session code 6f9505c7bb0033ec371265fe045b6c1a28cfe0371ba6485b91c303c98caad3ec).
  * The runtime enforces the session from this value alone; see docs/descriptor.md.
  */
 export const WsnSession: SessionDescriptor = {
@@ -80,7 +80,7 @@ export const WsnSession: SessionDescriptor = {
       ]
     }
   },
-  "code": "f3738d99d9557dea38161480d9e1004a4686c155561373a9b5e1d81c01b626a9"
+  "code": "6f9505c7bb0033ec371265fe045b6c1a28cfe0371ba6485b91c303c98caad3ec"
 };
 
 /**

@@ -12,7 +12,7 @@ import type { ExitRequestSchema, ExtraRequestSchema, ExtraResponseSchema, Reques
 import { file_wsne_wsne } from "./wsne_pb.js";
 
 /**
- * The compiled descriptor of session Wsne (session code ad8ffd6687889f791c7bdde2e1ad1adae9f5b750e47c1e5c7a8ef1776a579bc4).
+ * The compiled descriptor of session Wsne (session code 2a9fe7e93ae93c3fa3d9d0c8e8f936622d3f58b553c746453463930061f76ba8).
  * The runtime enforces the session from this value alone; see docs/descriptor.md.
  */
 export const WsneSession: SessionDescriptor = {
@@ -83,7 +83,7 @@ export const WsneSession: SessionDescriptor = {
       ]
     }
   },
-  "code": "ad8ffd6687889f791c7bdde2e1ad1adae9f5b750e47c1e5c7a8ef1776a579bc4"
+  "code": "2a9fe7e93ae93c3fa3d9d0c8e8f936622d3f58b553c746453463930061f76ba8"
 };
 
 /**

@@ -1,6 +1,9 @@
 /**
  * The session code: SHA-256 over the canonical JSON of a descriptor without
- * its `code` field. Canonical JSON: object keys sorted by UTF-16 code units,
+ * its `code` and `file` fields. The code names the protocol by its
+ * fully-qualified names alone (package, services, rpcs, message types), so the
+ * same session compiled from different source layouts — the file under
+ * another import root or directory — has the same code. Canonical JSON: object keys sorted by UTF-16 code units,
  * no whitespace, numbers and strings as JSON.stringify writes them.
  */
 import { createHash } from "node:crypto";
@@ -16,9 +19,9 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
 }
 
-/** Computes the session code of a descriptor (its `code` field is ignored). */
+/** Computes the session code of a descriptor (its `code` and `file` fields are ignored). */
 export function sessionCode(d: Omit<SessionDescriptor, "code"> | SessionDescriptor): string {
-  const { code: _ignored, ...rest } = d as SessionDescriptor;
+  const { code: _code, file: _file, ...rest } = d as SessionDescriptor;
   return createHash("sha256").update(canonicalJson(rest)).digest("hex");
 }
 

@@ -103,7 +103,7 @@ export interface SessionDescriptor {
   readonly format: "secsession.descriptor.v1";
   readonly package: string;
   readonly name: string;
-  /** The .proto file that declares it. */
+  /** The .proto file that declares it, relative to its import root. Informative: not part of the session code. */
   readonly file: string;
   readonly roles: readonly RoleDescriptor[];
   readonly security: SessionSecurity;
@@ -112,6 +112,6 @@ export interface SessionDescriptor {
   readonly states: readonly StateDescriptor[];
   readonly edges: readonly EdgeDescriptor[];
   readonly projections: Readonly<Record<string, ProjectionDescriptor>>;
-  /** The session code: hex SHA-256 of the canonical JSON of every other field. */
+  /** The session code: hex SHA-256 of the canonical JSON of every other field but `file`. */
   readonly code: string;
 }
