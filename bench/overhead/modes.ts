@@ -4,7 +4,8 @@
  * plain grpc-js and grpc-js over mutual TLS.
  */
 import { SKIP_ATTESTATION_CHECKS } from "../../interceptors/api/options.js";
-import { sessionCode, type DirectionSecurity, type SessionDescriptor, type SessionRuntimeOptions } from "../../interceptors/index.js";
+import type { SessionDescriptor, SessionRuntimeOptions } from "../../interceptors/index.js";
+import { everyDirection, staticKeys } from "../../cli/bench/modes.js";
 
 export type ModeId = "off" | "replay" | "mac-noverify" | "full" | "static" | "signatures" | "privacy" | "grpc" | "mtls";
 
@@ -21,21 +22,7 @@ export interface Mode {
   readonly variant?: (d: SessionDescriptor) => SessionDescriptor;
 }
 
-/** A variant of `d` whose pairwise keys come from the principals' static keys: no Noise, no DH ratchet. */
-export function staticKeys(d: SessionDescriptor): SessionDescriptor {
-  const body: Omit<SessionDescriptor, "code"> = { ...d, security: { ...d.security, keyEstablishment: "static" } };
-  return { ...body, code: sessionCode(body) };
-}
-
-/** A variant of `d` with `change` applied to the session's and every direction's attributes (session code recomputed). */
-export function everyDirection(d: SessionDescriptor, change: Partial<DirectionSecurity>): SessionDescriptor {
-  const body: Omit<SessionDescriptor, "code"> = {
-    ...d,
-    security: { ...d.security, ...change },
-    edges: d.edges.map((e) => ({ ...e, security: { ...e.security, ...change } })),
-  };
-  return { ...body, code: sessionCode(body) };
-}
+export { everyDirection, staticKeys };
 
 export const MODES: readonly Mode[] = [
   { id: "off", label: "unprotected (same stubs, protection off)", kind: "secsession", seedRow: 0, runtime: { protection: "off" } },
