@@ -20,6 +20,7 @@ import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import { WsnC, WsnW } from "../gen/wsn/wsn_secsession.js";
 import { createSessionRuntime, generateIdentity, publicKeysOf, SecSessionError, staticResolver, type Identity, type SessionRuntimeOptions } from "../interceptors/index.js";
+import { benchArgs } from "./args.js";
 
 interface Config {
   readonly id: "capped" | "uncapped" | "expiry";
@@ -166,16 +167,7 @@ function table(rows: readonly Row[], idleMs: number): string {
 }
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const opt = (name: string, fallback: string): string => {
-    const i = args.indexOf(`--${name}`);
-    return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
-  };
-  const positive = (name: string, fallback: string): number => {
-    const n = Number(opt(name, fallback));
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${opt(name, fallback)}`);
-    return n;
-  };
+  const { opt, positive } = benchArgs();
   const sessions = positive("sessions", "3000");
   const concurrency = positive("concurrency", "32");
   const idleMs = positive("idle-ms", "2000");

@@ -35,12 +35,9 @@ import { SecSessionError } from "../interceptors/index.js";
 import { MAX_ENVELOPE_BYTES } from "../interceptors/runtime/party.js";
 import { randomBytes } from "node:crypto";
 import { inlineSession, world, type World } from "../test/support/inline-session.js";
+import { benchArgs } from "./args.js";
 
-const args = process.argv.slice(2);
-const opt = (name: string, fallback: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
-};
+const { opt } = benchArgs();
 const SIZES = opt("sizes", "262144,1048576,4000000").split(",").map(Number);
 const RUNS = Number(opt("runs", "5"));
 const JSON_OUT = opt("json", "bench/refusal.json");

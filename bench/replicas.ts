@@ -18,19 +18,11 @@ import { performance } from "node:perf_hooks";
 import { runPc } from "../examples/conf/parties.js";
 import { startMesh } from "../examples/mesh/mesh.js";
 import { startRedis, type LocalRedis } from "../examples/mesh/redis-server.js";
+import { benchArgs } from "./args.js";
 
 const MESSAGES_PER_SESSION = 15;
 
-const args = process.argv.slice(2);
-const opt = (name: string, fallback: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
-};
-const positive = (name: string, fallback: string): number => {
-  const n = Number(opt(name, fallback));
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${opt(name, fallback)}`);
-  return n;
-};
+const { opt, positive } = benchArgs();
 const replicaCounts = opt("replicas", "1,3").split(",").map((x) => {
   const n = Number(x);
   if (!Number.isInteger(n) || n < 1) throw new Error(`--replicas takes positive integers separated by commas, got ${x}`);
