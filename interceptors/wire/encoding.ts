@@ -13,16 +13,16 @@ export const concat = concatBytes;
 
 /** 32-bit unsigned big-endian. */
 export function u32(n: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, n >>> 0, false);
-  return b;
+  const v = n >>> 0;
+  return Uint8Array.of(v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
 }
 
 /** 64-bit unsigned big-endian. */
 export function u64(n: bigint): Uint8Array {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, n), false);
-  return b;
+  const v = BigInt.asUintN(64, n);
+  const hi = Number(v >> 32n);
+  const lo = Number(v & 0xffffffffn);
+  return Uint8Array.of(hi >>> 24, (hi >>> 16) & 0xff, (hi >>> 8) & 0xff, hi & 0xff, lo >>> 24, (lo >>> 16) & 0xff, (lo >>> 8) & 0xff, lo & 0xff);
 }
 
 /** A length-prefixed (u32) byte string. */
@@ -32,8 +32,15 @@ export function lp(bytes: Uint8Array): Uint8Array {
 
 /** A length-prefixed UTF-8 string. */
 export function lps(s: string): Uint8Array {
-  return lp(utf8.encode(s));
+  const hit = names.get(s);
+  if (hit !== undefined) return hit.slice();
+  const l = lp(utf8.encode(s));
+  if (names.size < 1024 && s.length <= 256) names.set(s, l.slice());
+  return l;
 }
+
+/** Encoded role and principal names: a session's few names are encoded once (each call still returns a copy). */
+const names = new Map<string, Uint8Array>();
 
 const labels = new Map<string, Uint8Array>();
 
@@ -59,6 +66,7 @@ export interface RoleBinding {
 
 /** Bindings sorted by role, as u32 count then (lp role, lp principal) pairs. */
 export function bindingsBytes(bs: readonly RoleBinding[]): Uint8Array {
+  if (bs.length === 0) return new Uint8Array(4);
   const sorted = [...bs].sort((a, b) => (a.role < b.role ? -1 : a.role > b.role ? 1 : 0));
   return concat(u32(sorted.length), ...sorted.flatMap((b) => [lps(b.role), lps(b.principal)]));
 }
