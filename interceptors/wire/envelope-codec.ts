@@ -16,9 +16,8 @@
  * that overruns its sub-message, a varint over 10 bytes, and anything after
  * the MAC.
  */
-import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
-import { toBinary as messageToBinary } from "@bufbuild/protobuf";
-import { EnvelopeSchema, type Envelope } from "../../gen/secsession/v1/envelope_pb.js";
+import { writeEnvelope } from "./envelope-writer.js";
+import type { Envelope } from "../../gen/secsession/v1/envelope_pb.js";
 import type { RoleBinding } from "./encoding.js";
 
 /** The wire format version this build writes and reads. */
@@ -468,14 +467,6 @@ function readKeyUpdate(r: Reader, end: number): WireKeyUpdate {
  * Returns the bytes to send.
  */
 export function encodeEnvelope(env: Envelope, macOf?: (body: Uint8Array) => Uint8Array): Uint8Array {
-  if (env.mac.length !== 0) throw new Error("secsession: internal error: an envelope to encode already carries its MAC");
-  const body = messageToBinary(EnvelopeSchema, env);
-  if (macOf === undefined) return body;
-  const mac = macOf(body);
-  const trailer = new BinaryWriter().tag(MAC_FIELD, WireType.LengthDelimited).bytes(mac).finish();
-  const out = new Uint8Array(body.length + trailer.length);
-  out.set(body);
-  out.set(trailer, body.length);
-  return out;
+  return writeEnvelope(env, macOf);
 }
 
