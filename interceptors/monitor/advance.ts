@@ -4,7 +4,7 @@
  */
 import type { EdgeDescriptor } from "../descriptor/types.js";
 import type { MonitorContext } from "./context.js";
-import { lastActed, record, type CarriedAttestation, type CarriedKeyUpdate, type HistoryItem, type SessionState } from "./state.js";
+import { record, type CarriedAttestation, type CarriedKeyUpdate, type HistoryItem, type SessionState } from "./state.js";
 
 /** One message of a segment with its edge, and the principal that sent it. */
 export interface Segment {
@@ -51,31 +51,47 @@ export function advance(
     acted[s.edge.sender] = s.item.step.toString();
     acted[s.edge.receiver] = s.item.step.toString();
   }
-  const probe = { ...base, lastActed: acted };
-  const floor = ctx.plan.roles.reduce((m, r) => {
-    const a = lastActed(probe, r);
-    return a < m ? a : m;
-  }, last.item.step);
+  // The steps each role last acted at, parsed once (the state keeps them as decimal strings).
+  const steps = new Map<string, bigint>();
+  const actedAt = (role: string): bigint => {
+    let v = steps.get(role);
+    if (v === undefined) {
+      const d = acted[role];
+      v = d === undefined ? -1n : BigInt(d);
+      steps.set(role, v);
+    }
+    return v;
+  };
+  let floor = last.item.step;
+  for (const r of ctx.plan.roles) {
+    const a = actedAt(r);
+    if (a < floor) floor = a;
+  }
   // The item at the floor stays: its transcript hash is where the envelope MAC to the role that acted last there starts.
-  const history = [...base.history, ...segment.map((s) => s.item)].filter((x) => x.step >= floor);
+  const history: HistoryItem[] = [];
+  for (const x of base.history) if (x.step >= floor) history.push(x);
+  for (const s of segment) if (s.item.step >= floor) history.push(s.item);
 
-  const full = ctx.plan.edges.some((e) => e.security.history === "full");
+  const full = fullHistory(ctx);
   const carried: Record<string, CarriedAttestation> = {};
-  for (const a of [...Object.values(base.carried), ...kept.attestations]) {
-    if (a.target !== "" && lastActed(probe, a.target) >= a.step) continue; // its target has seen it
-    if (a.target === "" && a.step <= floor) continue; // every role has seen it
+  const keepAttestation = (a: CarriedAttestation): void => {
+    if (a.target !== "" && actedAt(a.target) >= a.step) return; // its target has seen it
+    if (a.target === "" && a.step <= floor) return; // every role has seen it
     const key = full ? `${a.role}>${a.target}@${a.step}` : `${a.role}>${a.target}`;
     const prev = carried[key];
     if (prev === undefined || prev.step < a.step) carried[key] = a;
-  }
+  };
+  for (const k in base.carried) keepAttestation(base.carried[k]!);
+  for (const a of kept.attestations) keepAttestation(a);
 
   // Key updates go on until a role of their target principal has acted after them.
-  const principalActed = (p: string, step: bigint) => Object.keys(principals).some((r) => principals[r] === p && lastActed(probe, r) >= step);
   const carriedUpdates: Record<string, CarriedKeyUpdate> = {};
-  for (const u of [...Object.values(base.carriedUpdates), ...kept.updates]) {
-    if (principalActed(u.to, u.step)) continue;
+  const keepUpdate = (u: CarriedKeyUpdate): void => {
+    for (const r in principals) if (principals[r] === u.to && actedAt(r) >= u.step) return;
     carriedUpdates[`${u.from}>${u.to}@${u.version}`] = u;
-  }
+  };
+  for (const k in base.carriedUpdates) keepUpdate(base.carriedUpdates[k]!);
+  for (const u of kept.updates) keepUpdate(u);
 
   const dir = last.edge.kind === "response" ? "response" : "request";
   const valueKey = `${last.edge.rpc}|${dir}`;
@@ -95,4 +111,15 @@ export function advance(
     values,
     version: base.version + 1,
   };
+}
+
+/** Whether any edge of the session carries full history (then every attestation is kept, not the latest per pair). */
+const fullHistoryOf = new WeakMap<MonitorContext["plan"], boolean>();
+function fullHistory(ctx: MonitorContext): boolean {
+  let v = fullHistoryOf.get(ctx.plan);
+  if (v === undefined) {
+    v = ctx.plan.edges.some((e) => e.security.history === "full");
+    fullHistoryOf.set(ctx.plan, v);
+  }
+  return v;
 }
