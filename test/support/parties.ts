@@ -28,7 +28,11 @@ export function cluster(ids: readonly string[], options: (id: string) => Partial
   const addresses: Record<string, string> = {};
   const peers: Record<string, Peer> = {};
   for (const identity of identities) {
-    const runtime = createSessionRuntime({ identity, resolver, peers: addresses, ...options(identity.id) });
+    const extra = options(identity.id);
+    // Each peer keeps its own subchannels: grpc-js shares them process-wide by default, so a test could inherit a
+    // connection state left by an earlier test's server on the same loopback port.
+    const channelOptions = { "grpc.use_local_subchannel_pool": 1, ...extra.channelOptions };
+    const runtime = createSessionRuntime({ identity, resolver, peers: addresses, ...extra, channelOptions });
     const server = new grpc.Server({ interceptors: [runtime.serverInterceptor()] });
     peers[identity.id] = { id: identity.id, identity, runtime, server };
   }
