@@ -68,6 +68,29 @@ export interface DefenceOutcome {
   readonly firstAlone?: readonly string[];
 }
 
+/**
+ * The attacks that no example can host, each tested on an inline protocol of
+ * its own, over loopback, with its defence switched off in the same file.
+ */
+const INLINE_ONLY: readonly string[] = [
+  "### Attacks tested on protocols of their own",
+  "",
+  "These need a shape none of the fifteen examples has, so they are not rows of the table; each runs on an inline",
+  "protocol over real gRPC on loopback (or the buffer API where a clock is moved), with a counterpart that switches its",
+  "defence off and shows the attack succeeding. The randomized integrity property (`test/fuzz/integrity/`) also covers",
+  "them over random protocols (docs/fuzzing.md).",
+  "",
+  "| attack | why no example hosts it | test | defence switched off |",
+  "| --- | --- | --- | --- |",
+  "| re-binding a dynamic role | needs a loop with `bind`, which the checker refuses | `test/attacks/integrity/rebinding.test.ts` | `rebinding`, `speakers` |",
+  "| a relay's lie hidden behind a later unauthenticated message | needs an authenticated and an unauthenticated direction from one sender, then a relay | `test/attacks/integrity/mixed-authenticity.test.ts` | `latestAuthenticated` |",
+  "| history smuggled in an unprotected envelope | needs a direction with protection off after an authenticated one | `test/attacks/integrity/mixed-authenticity.test.ts` | `unvouchedHistory` |",
+  "| junk extras from a compromised sender | junk is accepted and dropped, not refused: the test checks it is not carried on | `test/attacks/integrity/extras.test.ts` | `extras` |",
+  "| a flood of abandoned sessions | needs 1,000 sessions from one principal | `test/attacks/integrity/flood.test.ts` | `sessionCap`, `idleExpiry` |",
+  "| routing on a shared path | needs a peer serving two roles, or a replicated role sharing a service | `test/attacks/integrity/dispatch.test.ts` | none: routing has no switch; the honest sessions in the test failed before the fix |",
+  "| step rewind on a direction without authenticity | needs such a direction with a later authenticated one | `test/attacks/integrity/step-rewind.test.ts` | `ownSteps` |",
+];
+
 /** docs/attacks.md. */
 export function markdownReport(results: readonly ScenarioResult[], ms: number, defenceOutcomes?: readonly DefenceOutcome[]): string {
   const s = summary(results);
@@ -96,6 +119,8 @@ export function markdownReport(results: readonly ScenarioResult[], ms: number, d
     "state changed, and the honest session then completed. `n/a`: the scenario does not apply (the reason is below).",
     "",
     markdownTable(results),
+    "",
+    ...INLINE_ONLY,
     "",
     "## Scenarios",
   ];
