@@ -17,7 +17,7 @@
  */
 import { arch, cpus, loadavg, totalmem, type as osType, release } from "node:os";
 import { performance } from "node:perf_hooks";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bufferLoop } from "./overhead/buffer-api.js";
@@ -34,7 +34,11 @@ import { QUERY_64B } from "./overhead/buffer-api.js";
 import { evaluateTargets, type Results, type Row } from "./overhead/results.js";
 import { writeReport } from "./overhead/report.js";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+/** The checkout: `..` from the sources, `../..` from the compiled benchmark in build/ (npm run bench). */
+const ROOT = ((): string => {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, "bench", "RESULTS.md"))) return dir;
+  throw new Error("bench/overhead: cannot find the checkout (no bench/RESULTS.md above this file)");
+})();
 const args = process.argv.slice(2);
 const flag = (name: string): boolean => args.includes(`--${name}`);
 const opt = (name: string, fallback: number): number => {
@@ -117,6 +121,7 @@ async function compare<S>(
     subjects.push(s);
   }
   const runs = new Map<ModeId, number[]>(modes.map((m) => [m.id, []]));
+  const cpu = new Map<ModeId, number[]>(modes.map((m) => [m.id, []]));
   const calls = new Map<ModeId, number>();
   let repStart = performance.now();
   for (let rep = 0; rep < cfg.reps; rep++) {
@@ -127,11 +132,14 @@ async function compare<S>(
     for (const s of order) {
       const c0 = s.calls();
       const t = performance.now();
+      const u = process.cpuUsage();
       await play(s);
       const ms = performance.now() - t;
+      const used = process.cpuUsage(u);
       runs.get(s.mode.id)!.push(ms);
+      cpu.get(s.mode.id)!.push((used.user + used.system) / messagesPerRun);
       calls.set(s.mode.id, (s.calls() - c0) / sessionsPerRun);
-      log(`${name} rep ${rep + 1}/${cfg.reps} ${s.mode.id.padEnd(12)} ${ms.toFixed(0).padStart(6)} ms  ${((ms * 1000) / messagesPerRun).toFixed(0).padStart(5)} µs/message`);
+      log(`${name} rep ${rep + 1}/${cfg.reps} ${s.mode.id.padEnd(12)} ${ms.toFixed(0).padStart(6)} ms  ${((ms * 1000) / messagesPerRun).toFixed(0).padStart(5)} µs/message  ${((used.user + used.system) / messagesPerRun).toFixed(0).padStart(5)} µs CPU`);
     }
   }
   for (const s of subjects) {
@@ -142,7 +150,7 @@ async function compare<S>(
   return modes.map((m) => {
     const r = runs.get(m.id)!;
     const med = median(r);
-    return { mode: m.id, label: m.label, runsMs: r, medianMs: med, usPerMessage: (med * 1000) / messagesPerRun, ratio: med / base, callsPerSession: calls.get(m.id)! };
+    return { mode: m.id, label: m.label, runsMs: r, medianMs: med, usPerMessage: (med * 1000) / messagesPerRun, cpuUsPerMessage: median(cpu.get(m.id)!), ratio: med / base, callsPerSession: calls.get(m.id)! };
   });
 }
 

@@ -17,14 +17,17 @@ export interface MemoryResult {
   readonly ms: number;
 }
 
-const CHILD = join(dirname(fileURLToPath(import.meta.url)), "memory-child.ts");
+// Compiled (npm run bench runs build/), the child is plain JavaScript too; from the sources it runs under tsx.
+const COMPILED = import.meta.url.endsWith(".js");
+const CHILD = join(dirname(fileURLToPath(import.meta.url)), COMPILED ? "memory-child.js" : "memory-child.ts");
+const LOADER = COMPILED ? [] : [`--import=${import.meta.resolve("tsx")}`];
 
 /** Opens `sessions` idle sessions of `kind` in `mode` in a child process and measures the memory they hold. */
 export function measureMemory(kind: MemoryResult["kind"], sessions: number, mode = "full"): Promise<MemoryResult> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       process.execPath,
-      ["--expose-gc", `--import=${import.meta.resolve("tsx")}`, CHILD, kind, String(sessions), mode],
+      ["--expose-gc", ...LOADER, CHILD, kind, String(sessions), mode],
       { encoding: "utf8", maxBuffer: 1 << 20 },
       (err, stdout, stderr) => {
         if (err !== null) return reject(new Error(`memory measurement (${kind}) failed: ${stderr.trim() || err.message}`));

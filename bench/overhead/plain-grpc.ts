@@ -50,11 +50,13 @@ class PlainPeer {
     this.server.addService(definition as grpc.ServiceDefinition, impl);
   }
 
-  /** Calls `method` of `svc` at principal `to`. */
+  /**
+   * Calls `method` of `svc` at principal `to`. Like a generated grpc-js
+   * client, the method's definition is built once; like the runtime's calls,
+   * each carries a 30 s deadline.
+   */
   call<I extends DescMessage>(to: string, svc: DescService, method: string, input: I, init: MessageInitShape<I>): Promise<unknown> {
-    const m = svc.methods.find((x) => x.localName === method);
-    if (m === undefined) throw new Error(`no method ${method} in ${svc.typeName}`);
-    const def = methodDefinition(`/${svc.typeName}/${m.name}`, m.input, m.output);
+    const def = definitionOf(svc, method);
     let client = this.clients.get(to);
     if (client === undefined) {
       client = new grpc.Client(this.addresses[to]!, this.credentials.client);
@@ -62,7 +64,9 @@ class PlainPeer {
     }
     this.calls++;
     return new Promise((resolve, reject) =>
-      client.makeUnaryRequest(def.path, def.requestSerialize, def.responseDeserialize, create(input, init), (err, value) => (err ? reject(err) : resolve(value))),
+      client.makeUnaryRequest(def.path, def.requestSerialize, def.responseDeserialize, create(input, init), { deadline: Date.now() + CALL_DEADLINE_MS }, (err, value) =>
+        err ? reject(err) : resolve(value),
+      ),
     );
   }
 
@@ -70,6 +74,25 @@ class PlainPeer {
     for (const c of this.clients.values()) c.close();
     this.server.forceShutdown();
   }
+}
+
+/** The deadline the runtime gives a session call by default (api/session-runtime.ts). */
+const CALL_DEADLINE_MS = 30_000;
+
+const definitions = new WeakMap<DescService, Map<string, grpc.MethodDefinition<unknown, unknown>>>();
+
+/** The definition of `svc`'s method `localName`, built on first use. */
+function definitionOf(svc: DescService, localName: string): grpc.MethodDefinition<unknown, unknown> {
+  let byName = definitions.get(svc);
+  if (byName === undefined) definitions.set(svc, (byName = new Map()));
+  let def = byName.get(localName);
+  if (def === undefined) {
+    const m = svc.methods.find((x) => x.localName === localName);
+    if (m === undefined) throw new Error(`no method ${localName} in ${svc.typeName}`);
+    def = methodDefinition(`/${svc.typeName}/${m.name}`, m.input, m.output);
+    byName.set(localName, def);
+  }
+  return def;
 }
 
 function methodDefinition(path: string, input: DescMessage, output: DescMessage): grpc.MethodDefinition<unknown, unknown> {
@@ -137,7 +160,8 @@ export class PlainConf {
     const CONFMAN = svc(file_conf_conf, "ConferenceManager");
     const E = {}; // google.protobuf.Empty
     const after = (f: () => Promise<unknown>): void => void f().catch((e: unknown) => this.done?.reject(e));
-    const m = (name: string) => PC.methods.concat(AUTHOR.methods, CONFMAN.methods).find((x) => x.localName === name)!.input;
+    const inputs = new Map(PC.methods.concat(AUTHOR.methods, CONFMAN.methods).map((x) => [x.localName, x.input] as const));
+    const m = (name: string) => inputs.get(name)!;
 
     // The author uploads until one is taken, then submits; it answers shepherding and takes the verdict.
     const submit = (): void => after(() => author.call("easychair", CONFMAN, "submit", m("submit"), { paper: "paper.pdf v1" }));

@@ -20,14 +20,14 @@ const label = (m: ModeId) => MODES.find((x) => x.id === m)!.label;
 function gRpcTable(rows: Row[], withSeed: boolean): string[] {
   const reps = rows[0]?.runsMs.length ?? 0;
   const head = withSeed
-    ? ["| mode | time, median of " + reps + " (s) | µs / message | ratio to unprotected | gRPC calls / session | seed: time (s) | seed: ratio |", "| --- | --- | --- | --- | --- | --- | --- |"]
-    : ["| mode | time, median of " + reps + " (s) | µs / message | ratio to unprotected | gRPC calls / session |", "| --- | --- | --- | --- | --- |"];
+    ? ["| mode | time, median of " + reps + " (s) | µs / message | CPU µs / message | ratio to unprotected | gRPC calls / session | seed: time (s) | seed: ratio |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    : ["| mode | time, median of " + reps + " (s) | µs / message | CPU µs / message | ratio to unprotected | gRPC calls / session |", "| --- | --- | --- | --- | --- | --- |"];
   return [
     ...head,
     ...rows.map((r) => {
       const seed = MODES.find((m) => m.id === r.mode)!.seedRow;
       const s = seed === undefined ? undefined : SEED_CONF_OVERHEAD[seed];
-      const base = `| ${label(r.mode)} | ${f(r.medianMs / 1000, 2)} | ${f(r.usPerMessage)} | ${f(r.ratio, 2)}× | ${r.callsPerSession} |`;
+      const base = `| ${label(r.mode)} | ${f(r.medianMs / 1000, 2)} | ${f(r.usPerMessage)} | ${r.cpuUsPerMessage === undefined ? "–" : f(r.cpuUsPerMessage)} | ${f(r.ratio, 2)}× | ${r.callsPerSession} |`;
       return withSeed ? `${base} ${s ? s.seconds : "–"} | ${s ? `${f(1 + s.overhead, 2)}×` : "–"} |` : base;
     }),
   ];

@@ -15,6 +15,8 @@ export interface Row {
   readonly runsMs: number[];
   readonly medianMs: number;
   readonly usPerMessage: number;
+  /** CPU time of the process (user + system, all threads) per message, median of the repetitions; absent in older results. */
+  readonly cpuUsPerMessage?: number;
   /** Median time over the unprotected run's median. */
   readonly ratio: number;
   /** gRPC calls (round trips) per session. */
