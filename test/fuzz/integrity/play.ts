@@ -127,6 +127,8 @@ export interface WorldSpec {
   readonly skews: readonly number[];
   /** Bit i: principal i keeps its sessions in a plain memory store, without high-water marks (the default store). */
   readonly plain?: number;
+  /** The relay focus: every coalition walk begins with a lie about an authenticated message of an honest principal (when its state has one). */
+  readonly relay?: boolean;
 }
 
 /** The principals of a session: one per static role, two candidates per dynamic role. */
@@ -148,6 +150,7 @@ export class World {
   readonly tombstones = new Map<string, { principal: string; key: string; until: number }>();
   readonly violations: string[] = [];
   readonly stats: Stats;
+  readonly relay: boolean;
 
   constructor(
     readonly descriptor: SessionDescriptor,
@@ -157,6 +160,7 @@ export class World {
     extra: (id: string) => Partial<SessionRuntimeOptions> = () => ({}),
   ) {
     this.stats = stats;
+    this.relay = spec.relay ?? false;
     const list = principalsOf(descriptor);
     const identities = list.map((p) => generateIdentity(p.id));
     const resolver = staticResolver(identities.map((i) => [i.id, publicKeysOf(i)] as const));
@@ -470,8 +474,10 @@ export class World {
       for (let i = 0, n = 1 + c.next(6); i < n && !delivered; i++) {
         const holderParty = this.party(holder.id);
         const honestItems = st.history.filter((x) => honest.some((p) => p.id === st.principals[this.descriptor.edges[x.edge]!.sender]));
-        if (c.next(4) === 0 && honestItems.length > 0) {
-          st = lieAbout(holderParty, st, c.pick(honestItems)!.step, c.bytes(1 + c.next(6)));
+        // The relay focus: the walk begins with a lie about an honest principal's authenticated message.
+        const lies = this.relay ? honestItems.filter((x) => this.descriptor.edges[x.edge]!.security.authenticity !== "none") : honestItems;
+        if ((this.relay && i === 0 ? true : c.next(4) === 0) && lies.length > 0) {
+          st = lieAbout(holderParty, st, c.pick(lies)!.step, c.bytes(1 + c.next(6)));
           continue;
         }
         const e = c.pick(this.descriptor.edges.filter((x) => x.from === st.state));

@@ -12,7 +12,7 @@ import { sessionCode } from "../../../interceptors/descriptor/code.js";
 import { defaultBackend } from "../../../interceptors/keys/crypto/index.js";
 import { Choices, MAX_SKEW_MS, newStats, World, WINDOW_MS, type Stats } from "./play.js";
 import { checkWorld, type OracleStats } from "./oracle.js";
-import { applyAttributes, attributesArb, compileRendered, makeTreeArb, render, sessionText, treeArb, type Attributes, type Tree, type TreeFocus } from "./sessions.js";
+import { applyAttributes, attributesArb, compileRendered, makeTreeArb, relayAttributesArb, render, sessionText, treeArb, type Attributes, type Tree, type TreeFocus } from "./sessions.js";
 
 export interface CaseSpec {
   readonly tree: Tree;
@@ -21,12 +21,15 @@ export interface CaseSpec {
   readonly skews: readonly number[];
   /** Principals (bit i) with a plain store, without high-water marks. */
   readonly plain?: number;
+  /** The relay focus: the coalition (b's principals) begins its walks with a lie about an honest principal's authenticated message. */
+  readonly relay?: boolean;
   readonly schedules: ReadonlyArray<readonly number[]>;
 }
 
 /**
  * What a search may concentrate on (the defence-off tests): the tree's focus, a coalition in every world, skewed
- * clocks in every world. The property itself runs the default: all of it, at their usual rates.
+ * clocks in every world. The property itself runs the default: all of it, at their usual rates. The relay focus
+ * (break 2) also fixes the attributes of its shape (relayAttributesArb) and the coalition: b's principals, the relay.
  */
 export interface Focus extends TreeFocus {
   readonly coalition?: boolean;
@@ -35,14 +38,24 @@ export interface Focus extends TreeFocus {
 
 export function caseArbWith(focus: Focus = {}): fc.Arbitrary<CaseSpec> {
   const skews = fc.array(fc.integer({ min: -Math.round(MAX_SKEW_MS * 1.25), max: Math.round(MAX_SKEW_MS * 1.25) }), { minLength: 1, maxLength: 4 });
-  return fc.record({
-    tree: focus.dynamic === true || focus.loops === true ? makeTreeArb(focus) : treeArb,
-    attrs: attributesArb,
-    coalition: focus.coalition === true ? fc.integer({ min: 1, max: 255 }) : fc.oneof({ arbitrary: fc.constant(0), weight: 2 }, { arbitrary: fc.nat(255), weight: 3 }),
+  const relay = focus.relay === true;
+  const spec = fc.record({
+    tree: focus.dynamic === true || focus.loops === true || relay ? makeTreeArb(focus) : treeArb,
+    attrs: relay ? relayAttributesArb : attributesArb,
+    coalition: relay ? fc.constant(0) : focus.coalition === true ? fc.integer({ min: 1, max: 255 }) : fc.oneof({ arbitrary: fc.constant(0), weight: 2 }, { arbitrary: fc.nat(255), weight: 3 }),
     skews: focus.skew === true ? skews : fc.oneof({ arbitrary: fc.constant([]), weight: 1 }, { arbitrary: skews, weight: 1 }),
     plain: fc.oneof({ arbitrary: fc.constant(0), weight: 1 }, { arbitrary: fc.nat(255), weight: 1 }),
     schedules: fc.array(fc.array(fc.nat(), { maxLength: 20 }), { minLength: 3, maxLength: 8 }),
   });
+  return relay ? spec.map((s) => ({ ...s, coalition: relayCoalition(s.tree), relay: true })) : spec;
+}
+
+/**
+ * The principals of role b, the relay, as a coalition mask: a (never dynamic) is principal 0, b — used by every
+ * relay tree, so the second role — principal 1, and 2 when dynamic (principalsOf). runCase checks it.
+ */
+export function relayCoalition(tree: Tree): number {
+  return ((tree.dynamic >> 1) & 1) === 1 ? 0b110 : 0b10;
 }
 
 export const caseArb: fc.Arbitrary<CaseSpec> = caseArbWith();
@@ -80,7 +93,8 @@ export async function runCase(spec: CaseSpec, stats: Stats = newStats(), oracle?
   const compiled = compileRendered(rendered);
   if (typeof compiled === "string") return { rejected: compiled, violations: [], schedules: 0 };
   const descriptor = shortWindow(applyAttributes(compiled.descriptor, spec.attrs));
-  const w = new World(descriptor, compiled.file, { coalition: spec.coalition, skews: spec.skews, plain: spec.plain ?? 0 }, stats);
+  const w = new World(descriptor, compiled.file, { coalition: spec.coalition, skews: spec.skews, plain: spec.plain ?? 0, relay: spec.relay ?? false }, stats);
+  if (spec.relay === true && (w.coalition.length === 0 || w.coalition.some((p) => p.role !== "b"))) throw new Error(`the relay coalition is not b's principals: ${w.coalition.map((p) => p.id).join(", ")}`);
   const violations = new Set<string>();
   let schedules = 0;
   for (const schedule of spec.schedules) {
@@ -145,7 +159,7 @@ export function describe(spec: CaseSpec, r?: CaseResult): string {
   if (r?.descriptor !== undefined) {
     lines.push(`attributes: keys ${spec.attrs.keys}; ${r.descriptor.edges.map((e) => `${e.id}:${e.security.authenticity[0]}${e.security.history[0]}${e.security.replayPrevention ? "r" : ""}${e.security.nonRepudiation ? "n" : ""}${e.security.privacy === "none" ? "" : "p"}`).join(" ")}`);
   }
-  lines.push(`coalition mask ${spec.coalition}, plain stores ${spec.plain ?? 0}, skews ${JSON.stringify(spec.skews)}, schedules ${JSON.stringify(spec.schedules)}`);
+  lines.push(`coalition mask ${spec.coalition}${spec.relay === true ? " (the relay b, lying about authenticated messages)" : ""}, plain stores ${spec.plain ?? 0}, skews ${JSON.stringify(spec.skews)}, schedules ${JSON.stringify(spec.schedules)}`);
   if (r !== undefined) lines.push(...r.violations.slice(0, 5).map((v) => `violation: ${v}`));
   return lines.join("\n");
 }

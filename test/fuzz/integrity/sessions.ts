@@ -5,7 +5,11 @@
  * roles bound with `bind` (also `bind r = text`), `where` over an earlier
  * message's count; and random per-direction attributes over every
  * combination the configuration constraints allow (withSecurity), including
- * directions with every attribute off between protected ones.
+ * directions with every attribute off between protected ones. The relay
+ * focus (break 2's search) adds a fixed shape among random statements —
+ * `a -> b.Order` authenticated, later `a -> b.Notice` with authenticity off,
+ * then b to c — whose two methods get their own attributes (byMethod); the
+ * default generator never uses `Order` or `Notice`.
  *
  * The renderer keeps the token discipline, so most trees render a protocol
  * the parser and the flow checks accept; the knowledge-of-choice check
@@ -33,7 +37,7 @@ export const BASE_SOURCE = [
   'import "google/protobuf/empty.proto";',
   ...ROLE_NAMES.map(
     (r) =>
-      `service ${SERVICE(r)} { rpc Ping(Note) returns (google.protobuf.Empty); rpc Pong(Note) returns (google.protobuf.Empty); rpc Ask(Note) returns (Answer); rpc Decide(Note) returns (Verdict); }`,
+      `service ${SERVICE(r)} { rpc Ping(Note) returns (google.protobuf.Empty); rpc Pong(Note) returns (google.protobuf.Empty); rpc Ask(Note) returns (Answer); rpc Decide(Note) returns (Verdict); rpc Order(Note) returns (google.protobuf.Empty); rpc Notice(Note) returns (google.protobuf.Empty); }`,
   ),
   "message Note { string text = 1; int64 count = 2; bytes digest = 3; }",
   "message Answer { string text = 1; }",
@@ -57,6 +61,8 @@ export interface Msg {
   readonly branches: readonly [readonly Node[], readonly Node[]] | null;
   /** Selects a clause: `bind r = text` instead of `bind r`, a `where` on count. */
   readonly clause: number;
+  /** The relay shape's messages: this receiver (and method) whatever `to` (and `method`) say. */
+  readonly fixed?: { readonly to: string; readonly method?: string };
 }
 export interface Choice {
   readonly k: "choice";
@@ -75,14 +81,24 @@ export interface Tree {
   /** Bit i: role i (never a, the initiator) is dynamic. */
   readonly dynamic: number;
   readonly stmts: readonly Node[];
+  /**
+   * The relay shape, after `stmts` (the relay focus): `a -> b.Order` (authenticated: `RELAY_PICKS`), `mid`, the
+   * token back to a, `a -> b.Notice` (authenticity off), then b's `relay` message to c, then `post`.
+   */
+  readonly relay?: { readonly order: number; readonly mid: readonly Node[]; readonly notice: number; readonly relay: Msg; readonly post: readonly Node[] };
 }
 
 const DEPTH = Number(process.env["INTEGRITY_DEPTH"] ?? 2);
 
-/** What a search may concentrate on: every non-initiating role dynamic, loops more often. */
+/**
+ * What a search may concentrate on: every non-initiating role dynamic, loops more often; or the relay shape (at
+ * least three roles, random statements around it): a sends b an authenticated `Order`, later a `Notice` with
+ * authenticity off, then b talks to c (issue 11's break 2 needs a compromised b to lie to c about the Order).
+ */
 export interface TreeFocus {
   readonly dynamic?: boolean;
   readonly loops?: boolean;
+  readonly relay?: boolean;
 }
 
 export const treeArb: fc.Arbitrary<Tree> = makeTreeArb({});
@@ -115,7 +131,10 @@ export function makeTreeArb(focus: TreeFocus): fc.Arbitrary<Tree> {
     }),
   }));
   const dynamic = focus.dynamic === true ? fc.constant(63) : fc.oneof({ arbitrary: fc.constant(0), weight: 2 }, { arbitrary: fc.nat(63), weight: 1 });
-  return fc.record({ roles: fc.integer({ min: 2, max: 6 }), dynamic, stmts: arbs.stmts });
+  if (focus.relay !== true) return fc.record({ roles: fc.integer({ min: 2, max: 6 }), dynamic, stmts: arbs.stmts });
+  const some = fc.oneof(fc.constant([]), arbs.stmts);
+  const relay = fc.record({ order: fc.nat(9), mid: some, notice: fc.nat(9), relay: lead.map((m) => ({ ...m, fixed: { to: "c" } })), post: some });
+  return fc.record({ roles: fc.integer({ min: 3, max: 6 }), dynamic, stmts: some, relay });
 }
 
 interface Flow {
@@ -167,10 +186,10 @@ export function render(tree: Tree): Rendered {
     const from = f.holder;
     const cands = others(from);
     // Half the time, a role not used yet (so that larger sessions use their roles).
-    let to = (n.to >= 3 ? cands.find((r) => !used.has(r)) : undefined) ?? cands[n.to % cands.length]!;
+    let to = n.fixed?.to ?? (n.to >= 3 ? cands.find((r) => !used.has(r)) : undefined) ?? cands[n.to % cands.length]!;
     const wantsBranches = n.call && n.branches !== null;
     const methods = n.call ? ["Ask", "Decide"] : ["Ping", "Pong"];
-    let method = wantsBranches ? "Decide" : methods[n.method % 2]!;
+    let method = n.fixed?.method ?? (wantsBranches ? "Decide" : methods[n.method % 2]!);
     if (leads !== undefined) {
       for (let k = 0; leads.has(`${to}.${method}`) && k < 2 * cands.length; k++) {
         to = cands[(n.to + (k >> 1) + 1) % cands.length]!;
@@ -276,7 +295,15 @@ export function render(tree: Tree): Rendered {
     out.push("}");
     return r;
   };
-  block(tree.stmts, { holder: "a", bound: new Set(), seen: new Map() }, []);
+  const end = block(tree.stmts, { holder: "a", bound: new Set(), seen: new Map() }, []);
+  if (tree.relay !== undefined) {
+    const r = tree.relay;
+    const oneway = (method: string, clause: number): Msg => ({ k: "msg", call: false, to: 0, method: 0, body: null, branches: null, clause, fixed: { to: "b", method } });
+    const at = (f: Flow | undefined, m: Msg) => (f === undefined ? undefined : msg(m, f, []));
+    const order = at(handTo(end, "a"), oneway("Order", r.order));
+    const notice = at(handTo(block(r.mid, order, []), "a"), oneway("Notice", r.notice));
+    block(r.post, at(notice, r.relay), []);
+  }
   const declared = roles.filter((r) => used.has(r)).map((name) => ({ name, service: SERVICE(name), dynamic: dynamic(name) }));
   return { protocol: out.join(" "), roles: declared };
 }
@@ -295,26 +322,38 @@ export interface Pick {
 
 export interface Attributes {
   readonly keys: KeyEstablishmentMode;
-  /** Edge i gets picks[i % picks.length]. */
+  /** Edge i gets picks[i % picks.length] (unless `byMethod` has its rpc's method). */
   readonly picks: readonly Pick[];
+  /** Per method name (the relay shape's `Order` and `Notice`): the pick of every edge of that method. */
+  readonly byMethod?: Readonly<Record<string, Pick>>;
 }
 
 const AUTH = ["none", "hmac-sha256", "ed25519"] as const;
 const HISTORY = ["none", "visibility", "full"] as const;
 const PRIVACY = ["none", "chacha20-poly1305", "aes-256-gcm", "xsalsa20-poly1305"] as const;
 
-export const attributesArb: fc.Arbitrary<Attributes> = fc.record({
-  keys: fc.constantFrom<KeyEstablishmentMode>("noise", "static", "none"),
-  picks: fc.array(
-    fc.record({
-      auth: fc.oneof({ arbitrary: fc.constant(1), weight: 3 }, { arbitrary: fc.constant(0), weight: 2 }, { arbitrary: fc.constant(2), weight: 1 }),
-      history: fc.nat(2),
-      replay: fc.boolean(),
-      nonRep: fc.boolean(),
-      privacy: fc.oneof({ arbitrary: fc.constant(0), weight: 2 }, { arbitrary: fc.nat(3), weight: 1 }),
-    }),
-    { minLength: 1, maxLength: 6 },
-  ),
+const pickArb = (auth: fc.Arbitrary<number>): fc.Arbitrary<Pick> =>
+  fc.record({
+    auth,
+    history: fc.nat(2),
+    replay: fc.boolean(),
+    nonRep: fc.boolean(),
+    privacy: fc.oneof({ arbitrary: fc.constant(0), weight: 2 }, { arbitrary: fc.nat(3), weight: 1 }),
+  });
+
+const keysArb = fc.constantFrom<KeyEstablishmentMode>("noise", "static", "none");
+const picksArb = fc.array(pickArb(fc.oneof({ arbitrary: fc.constant(1), weight: 3 }, { arbitrary: fc.constant(0), weight: 2 }, { arbitrary: fc.constant(2), weight: 1 })), {
+  minLength: 1,
+  maxLength: 6,
+});
+
+export const attributesArb: fc.Arbitrary<Attributes> = fc.record({ keys: keysArb, picks: picksArb });
+
+/** The relay focus's attributes: the `Order` direction authenticated (HMAC or Ed25519), the `Notice` one with every attribute off, the rest as usual. */
+export const relayAttributesArb: fc.Arbitrary<Attributes> = fc.record({
+  keys: keysArb,
+  picks: picksArb,
+  byMethod: fc.record({ Order: pickArb(fc.integer({ min: 1, max: 2 })), Notice: pickArb(fc.constant(0)) }),
 });
 
 /** The attributes of a pick under `keys`, made to satisfy every configuration constraint (all off when authenticity is). */
@@ -335,7 +374,7 @@ export function directionSecurity(p: Pick, keys: KeyEstablishmentMode): Directio
 }
 
 export function applyAttributes(d: SessionDescriptor, a: Attributes): SessionDescriptor {
-  const sec = (e: EdgeDescriptor) => directionSecurity(a.picks[e.id % a.picks.length]!, a.keys);
+  const sec = (e: EdgeDescriptor) => directionSecurity(a.byMethod?.[e.rpc.slice(e.rpc.lastIndexOf("/") + 1)] ?? a.picks[e.id % a.picks.length]!, a.keys);
   return withSecurity(d, { security: sec, session: { keyEstablishment: a.keys } });
 }
 
