@@ -174,18 +174,20 @@ export function keptExtras(
   segment: readonly Segment[],
   principals: Readonly<Record<string, string>>,
 ): { attestations: CarriedAttestation[]; updates: CarriedKeyUpdate[] } {
+  // Most envelopes carry only what is addressed to this role (checked on arrival, never forwarded).
+  if (env.keyUpdates.length === 0 && env.attestations.every((a) => a.target === ctx.role)) return { attestations: [], updates: [] };
   // The messages the role knows of after this one, by step: their edge and the principal that sent them.
-  const known = new Map<string, { edge: EdgeDescriptor; principal: string | undefined }>();
+  const known = new Map<bigint, { edge: EdgeDescriptor; principal: string | undefined }>();
   for (const x of base.history) {
     const e = ctx.plan.edges[x.edge];
-    if (e !== undefined) known.set(x.step.toString(), { edge: e, principal: principals[e.sender] });
+    if (e !== undefined) known.set(x.step, { edge: e, principal: principals[e.sender] });
   }
-  for (const s of segment) known.set(s.item.step.toString(), { edge: s.edge, principal: s.principal });
+  for (const s of segment) known.set(s.item.step, { edge: s.edge, principal: s.principal });
   const attestations: CarriedAttestation[] = [];
   const seen = new Set<string>();
   for (const a of env.attestations) {
     if (a.target === ctx.role) continue; // checked on arrival, not forwarded
-    const m = known.get(a.step.toString());
+    const m = known.get(a.step);
     if (m === undefined || m.edge.sender !== a.role || !authenticated(m.edge)) continue;
     if (a.target === "" ? a.tag.length !== SIGNATURE_BYTES : a.tag.length !== MAC_BYTES || !ctx.plan.attestFor[m.edge.id]!.includes(a.target)) continue;
     const key = `${a.role}>${a.target}@${a.step}`;
@@ -198,7 +200,7 @@ export function keptExtras(
   const seenUpdates = new Set<string>();
   for (const u of env.keyUpdates) {
     if (u.to === ctx.self.id || u.body.case === undefined || !bound.has(u.to)) continue;
-    if (known.get(u.step.toString())?.principal !== u.from) continue; // made by the sender of the message at its step
+    if (known.get(u.step)?.principal !== u.from) continue; // made by the sender of the message at its step
     const size = u.body.case === "noise" ? u.body.value.length <= NOISE_MESSAGE_BYTES : u.body.value.length === RATCHET_KEY_BYTES && u.tag.length === MAC_BYTES;
     if (!size) continue;
     const key = `${u.from}>${u.to}@${u.version}`;
