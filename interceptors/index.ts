@@ -22,7 +22,7 @@ export { StoreUnavailableError } from "./store/store.js";
 
 // For generated code
 export { defineRole } from "./api/role.js";
-export type { RoleDefinition } from "./api/role.js";
+export type { AnyBindings, RoleDefinition } from "./api/role.js";
 export type {
   SessionDescriptor,
   EdgeDescriptor,
