@@ -14,7 +14,7 @@ import { WsC, WsW, type WsCBindings, type WsWMachine } from "../../gen/ws/ws_sec
 import { ShoppingC, ShoppingO } from "../../gen/shopping/shopping_secsession.js";
 import { SelectC } from "../../gen/select/select_secsession.js";
 import { ProxyW } from "../../gen/proxy/proxy_secsession.js";
-import { createSessionRuntime, generateIdentity, publicKeysOf, SecSessionError, staticResolver, type RoleState, type SecurityAlert, type SessionRuntime } from "../../interceptors/index.js";
+import { createSessionRuntime, generateIdentity, publicKeysOf, SecSessionError, staticResolver, type RoleState, type SecurityAlert, type SendMessage, type SessionRuntime } from "../../interceptors/index.js";
 import { cluster } from "../support/parties.js";
 
 /** Compile-time only: never called. */
@@ -56,6 +56,8 @@ export async function compileChecksBranch(w1: RoleState<WsWMachine, 1>): Promise
   await w1.requestReply({ outcome: { case: undefined } });
   // @ts-expect-error a message whose case is not known to be reply is not accepted either
   await w1.requestReply(create(RequestResponseSchema, { outcome: { case: "reply", value: { result: 1n } } }));
+  const prepared: SendMessage<WsWMachine[1]["requestReply"]> = { outcome: { case: "reply", value: { result: 2n } } };
+  await w1.requestReply(prepared); // legal: a value of the move's own type
 }
 
 const byKind = (alerts: readonly SecurityAlert[]): string[] => alerts.map((a) => a.kind);
