@@ -5,7 +5,7 @@
 // End-user API
 export { createSessionRuntime, SessionRuntime } from "./api/session-runtime.js";
 export type { SessionRuntimeOptions } from "./api/session-runtime.js";
-export type { RoleState, Incoming, Final, SendOptions, ReceiveOptions, SessionHandlers, Machine, Move } from "./api/types.js";
+export type { RoleState, Incoming, Final, SendOptions, ReceiveOptions, SendMessage, SessionHandlers, Machine, Move } from "./api/types.js";
 export { ReceiveTimeoutError, SessionExpiredError } from "./api/local-session.js";
 export type { PeerAddresses } from "./api/options.js";
 export { generateIdentity, publicKeysOf, staticResolver, keyringResolver, keyringJson } from "./keys/identity.js";
@@ -22,7 +22,7 @@ export { StoreUnavailableError } from "./store/store.js";
 
 // For generated code
 export { defineRole } from "./api/role.js";
-export type { RoleDefinition } from "./api/role.js";
+export type { AnyBindings, RoleDefinition } from "./api/role.js";
 export type {
   SessionDescriptor,
   EdgeDescriptor,

@@ -162,9 +162,18 @@ export type AttributesCMachine = {
 };
 
 /**
+ * The principals role c binds when it starts session Attributes: every static role; its own (c) defaults to the runtime's identity.
+ */
+export type AttributesCBindings = {
+  readonly c?: string;
+  readonly b: string;
+  readonly a: string;
+};
+
+/**
  * Role c of session Attributes: pass it to a SessionRuntime to play the role.
  */
-export const AttributesC = defineRole<AttributesCMachine>(AttributesSession, "c", file_attributes_attributes);
+export const AttributesC = defineRole<AttributesCMachine, AttributesCBindings>(AttributesSession, "c", file_attributes_attributes);
 
 /**
  * Role b of session Attributes: each local state (starting at 0) with the moves it allows.
@@ -200,9 +209,14 @@ export type AttributesBMachine = {
 };
 
 /**
+ * Role b does not start session Attributes (c does): it has no bindings to start with.
+ */
+export type AttributesBBindings = never;
+
+/**
  * Role b of session Attributes: pass it to a SessionRuntime to play the role.
  */
-export const AttributesB = defineRole<AttributesBMachine>(AttributesSession, "b", file_attributes_attributes);
+export const AttributesB = defineRole<AttributesBMachine, AttributesBBindings>(AttributesSession, "b", file_attributes_attributes);
 
 /**
  * Role a of session Attributes: each local state (starting at 0) with the moves it allows.
@@ -218,7 +232,12 @@ export type AttributesAMachine = {
 };
 
 /**
+ * Role a does not start session Attributes (c does): it has no bindings to start with.
+ */
+export type AttributesABindings = never;
+
+/**
  * Role a of session Attributes: pass it to a SessionRuntime to play the role.
  */
-export const AttributesA = defineRole<AttributesAMachine>(AttributesSession, "a", file_attributes_attributes);
+export const AttributesA = defineRole<AttributesAMachine, AttributesABindings>(AttributesSession, "a", file_attributes_attributes);
 

@@ -120,9 +120,19 @@ export type AuthCMachine = {
 };
 
 /**
+ * The principals role c binds when it starts session Auth: every static role; its own (c) defaults to the runtime's identity.
+ */
+export type AuthCBindings = {
+  readonly c?: string;
+  readonly a: string;
+  readonly w: string;
+  readonly d: string;
+};
+
+/**
  * Role c of session Auth: pass it to a SessionRuntime to play the role.
  */
-export const AuthC = defineRole<AuthCMachine>(AuthSession, "c", file_auth_auth);
+export const AuthC = defineRole<AuthCMachine, AuthCBindings>(AuthSession, "c", file_auth_auth);
 
 /**
  * Role a of session Auth: each local state (starting at 0) with the moves it allows.
@@ -144,9 +154,14 @@ export type AuthAMachine = {
 };
 
 /**
+ * Role a does not start session Auth (c does): it has no bindings to start with.
+ */
+export type AuthABindings = never;
+
+/**
  * Role a of session Auth: pass it to a SessionRuntime to play the role.
  */
-export const AuthA = defineRole<AuthAMachine>(AuthSession, "a", file_auth_auth);
+export const AuthA = defineRole<AuthAMachine, AuthABindings>(AuthSession, "a", file_auth_auth);
 
 /**
  * Role w of session Auth: each local state (starting at 0) with the moves it allows.
@@ -162,9 +177,14 @@ export type AuthWMachine = {
 };
 
 /**
+ * Role w does not start session Auth (c does): it has no bindings to start with.
+ */
+export type AuthWBindings = never;
+
+/**
  * Role w of session Auth: pass it to a SessionRuntime to play the role.
  */
-export const AuthW = defineRole<AuthWMachine>(AuthSession, "w", file_auth_auth);
+export const AuthW = defineRole<AuthWMachine, AuthWBindings>(AuthSession, "w", file_auth_auth);
 
 /**
  * Role d of session Auth: each local state (starting at 0) with the moves it allows.
@@ -180,7 +200,12 @@ export type AuthDMachine = {
 };
 
 /**
+ * Role d does not start session Auth (c does): it has no bindings to start with.
+ */
+export type AuthDBindings = never;
+
+/**
  * Role d of session Auth: pass it to a SessionRuntime to play the role.
  */
-export const AuthD = defineRole<AuthDMachine>(AuthSession, "d", file_auth_auth);
+export const AuthD = defineRole<AuthDMachine, AuthDBindings>(AuthSession, "d", file_auth_auth);
 

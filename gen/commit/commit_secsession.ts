@@ -95,9 +95,17 @@ export type CommitCMachine = {
 };
 
 /**
+ * The principals role c binds when it starts session Commit: every static role; its own (c) defaults to the runtime's identity.
+ */
+export type CommitCBindings = {
+  readonly c?: string;
+  readonly w: string;
+};
+
+/**
  * Role c of session Commit: pass it to a SessionRuntime to play the role.
  */
-export const CommitC = defineRole<CommitCMachine>(CommitSession, "c", file_commit_commit);
+export const CommitC = defineRole<CommitCMachine, CommitCBindings>(CommitSession, "c", file_commit_commit);
 
 /**
  * Role w of session Commit: each local state (starting at 0) with the moves it allows.
@@ -116,7 +124,12 @@ export type CommitWMachine = {
 };
 
 /**
+ * Role w does not start session Commit (c does): it has no bindings to start with.
+ */
+export type CommitWBindings = never;
+
+/**
  * Role w of session Commit: pass it to a SessionRuntime to play the role.
  */
-export const CommitW = defineRole<CommitWMachine>(CommitSession, "w", file_commit_commit);
+export const CommitW = defineRole<CommitWMachine, CommitWBindings>(CommitSession, "w", file_commit_commit);
 

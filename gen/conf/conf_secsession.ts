@@ -194,9 +194,18 @@ export type ConfPcMachine = {
 };
 
 /**
+ * The principals role pc binds when it starts session Conf: every static role; its own (pc) defaults to the runtime's identity.
+ */
+export type ConfPcBindings = {
+  readonly pc?: string;
+  readonly author: string;
+  readonly confman: string;
+};
+
+/**
  * Role pc of session Conf: pass it to a SessionRuntime to play the role.
  */
-export const ConfPc = defineRole<ConfPcMachine>(ConfSession, "pc", file_conf_conf);
+export const ConfPc = defineRole<ConfPcMachine, ConfPcBindings>(ConfSession, "pc", file_conf_conf);
 
 /**
  * Role author of session Conf: each local state (starting at 0) with the moves it allows.
@@ -209,8 +218,8 @@ export type ConfAuthorMachine = {
     readonly upload: { readonly direction: "send"; readonly kind: "request"; readonly peer: "confman"; readonly rpc: "/conf.ConferenceManager/Upload"; readonly message: typeof UploadRequestSchema; readonly next: 2 };
   };
   2: {
-    readonly uploadBadFormat: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "confman"; readonly rpc: "/conf.ConferenceManager/Upload"; readonly message: typeof UploadResponseSchema; readonly next: 1 };
-    readonly uploadOk: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "confman"; readonly rpc: "/conf.ConferenceManager/Upload"; readonly message: typeof UploadResponseSchema; readonly next: 3 };
+    readonly uploadBadFormat: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "confman"; readonly rpc: "/conf.ConferenceManager/Upload"; readonly message: typeof UploadResponseSchema; readonly case: { readonly oneof: "outcome"; readonly field: "badFormat" }; readonly next: 1 };
+    readonly uploadOk: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "confman"; readonly rpc: "/conf.ConferenceManager/Upload"; readonly message: typeof UploadResponseSchema; readonly case: { readonly oneof: "outcome"; readonly field: "ok" }; readonly next: 3 };
   };
   3: {
     readonly submit: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "confman"; readonly rpc: "/conf.ConferenceManager/Submit"; readonly message: typeof SubmitRequestSchema; readonly next: 4 };
@@ -237,9 +246,14 @@ export type ConfAuthorMachine = {
 };
 
 /**
+ * Role author does not start session Conf (pc does): it has no bindings to start with.
+ */
+export type ConfAuthorBindings = never;
+
+/**
  * Role author of session Conf: pass it to a SessionRuntime to play the role.
  */
-export const ConfAuthor = defineRole<ConfAuthorMachine>(ConfSession, "author", file_conf_conf);
+export const ConfAuthor = defineRole<ConfAuthorMachine, ConfAuthorBindings>(ConfSession, "author", file_conf_conf);
 
 /**
  * Role confman of session Conf: each local state (starting at 0) with the moves it allows.
@@ -249,8 +263,8 @@ export type ConfConfmanMachine = {
     readonly upload: { readonly direction: "receive"; readonly kind: "request"; readonly peer: "author"; readonly rpc: "/conf.ConferenceManager/Upload"; readonly message: typeof UploadRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly uploadBadFormat: { readonly direction: "send"; readonly kind: "response"; readonly peer: "author"; readonly rpc: "/conf.ConferenceManager/Upload"; readonly message: typeof UploadResponseSchema; readonly next: 0 };
-    readonly uploadOk: { readonly direction: "send"; readonly kind: "response"; readonly peer: "author"; readonly rpc: "/conf.ConferenceManager/Upload"; readonly message: typeof UploadResponseSchema; readonly next: 2 };
+    readonly uploadBadFormat: { readonly direction: "send"; readonly kind: "response"; readonly peer: "author"; readonly rpc: "/conf.ConferenceManager/Upload"; readonly message: typeof UploadResponseSchema; readonly case: { readonly oneof: "outcome"; readonly field: "badFormat" }; readonly next: 0 };
+    readonly uploadOk: { readonly direction: "send"; readonly kind: "response"; readonly peer: "author"; readonly rpc: "/conf.ConferenceManager/Upload"; readonly message: typeof UploadResponseSchema; readonly case: { readonly oneof: "outcome"; readonly field: "ok" }; readonly next: 2 };
   };
   2: {
     readonly submit: { readonly direction: "receive"; readonly kind: "oneway"; readonly peer: "author"; readonly rpc: "/conf.ConferenceManager/Submit"; readonly message: typeof SubmitRequestSchema; readonly next: 3 };
@@ -276,7 +290,12 @@ export type ConfConfmanMachine = {
 };
 
 /**
+ * Role confman does not start session Conf (pc does): it has no bindings to start with.
+ */
+export type ConfConfmanBindings = never;
+
+/**
  * Role confman of session Conf: pass it to a SessionRuntime to play the role.
  */
-export const ConfConfman = defineRole<ConfConfmanMachine>(ConfSession, "confman", file_conf_conf);
+export const ConfConfman = defineRole<ConfConfmanMachine, ConfConfmanBindings>(ConfSession, "confman", file_conf_conf);
 

@@ -118,9 +118,18 @@ export type EscrowBMachine = {
 };
 
 /**
+ * The principals role b binds when it starts session Escrow: every static role; its own (b) defaults to the runtime's identity.
+ */
+export type EscrowBBindings = {
+  readonly b?: string;
+  readonly e: string;
+  readonly s: string;
+};
+
+/**
  * Role b of session Escrow: pass it to a SessionRuntime to play the role.
  */
-export const EscrowB = defineRole<EscrowBMachine>(EscrowSession, "b", file_escrow_escrow);
+export const EscrowB = defineRole<EscrowBMachine, EscrowBBindings>(EscrowSession, "b", file_escrow_escrow);
 
 /**
  * Role e of session Escrow: each local state (starting at 0) with the moves it allows.
@@ -145,9 +154,14 @@ export type EscrowEMachine = {
 };
 
 /**
+ * Role e does not start session Escrow (b does): it has no bindings to start with.
+ */
+export type EscrowEBindings = never;
+
+/**
  * Role e of session Escrow: pass it to a SessionRuntime to play the role.
  */
-export const EscrowE = defineRole<EscrowEMachine>(EscrowSession, "e", file_escrow_escrow);
+export const EscrowE = defineRole<EscrowEMachine, EscrowEBindings>(EscrowSession, "e", file_escrow_escrow);
 
 /**
  * Role s of session Escrow: each local state (starting at 0) with the moves it allows.
@@ -163,7 +177,12 @@ export type EscrowSMachine = {
 };
 
 /**
+ * Role s does not start session Escrow (b does): it has no bindings to start with.
+ */
+export type EscrowSBindings = never;
+
+/**
  * Role s of session Escrow: pass it to a SessionRuntime to play the role.
  */
-export const EscrowS = defineRole<EscrowSMachine>(EscrowSession, "s", file_escrow_escrow);
+export const EscrowS = defineRole<EscrowSMachine, EscrowSBindings>(EscrowSession, "s", file_escrow_escrow);
 

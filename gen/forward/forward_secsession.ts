@@ -98,9 +98,18 @@ export type ForwardCMachine = {
 };
 
 /**
+ * The principals role c binds when it starts session Forward: every static role; its own (c) defaults to the runtime's identity.
+ */
+export type ForwardCBindings = {
+  readonly c?: string;
+  readonly p: string;
+  readonly w: string;
+};
+
+/**
  * Role c of session Forward: pass it to a SessionRuntime to play the role.
  */
-export const ForwardC = defineRole<ForwardCMachine>(ForwardSession, "c", file_forward_forward);
+export const ForwardC = defineRole<ForwardCMachine, ForwardCBindings>(ForwardSession, "c", file_forward_forward);
 
 /**
  * Role p of session Forward: each local state (starting at 0) with the moves it allows.
@@ -116,9 +125,14 @@ export type ForwardPMachine = {
 };
 
 /**
+ * Role p does not start session Forward (c does): it has no bindings to start with.
+ */
+export type ForwardPBindings = never;
+
+/**
  * Role p of session Forward: pass it to a SessionRuntime to play the role.
  */
-export const ForwardP = defineRole<ForwardPMachine>(ForwardSession, "p", file_forward_forward);
+export const ForwardP = defineRole<ForwardPMachine, ForwardPBindings>(ForwardSession, "p", file_forward_forward);
 
 /**
  * Role w of session Forward: each local state (starting at 0) with the moves it allows.
@@ -134,7 +148,12 @@ export type ForwardWMachine = {
 };
 
 /**
+ * Role w does not start session Forward (c does): it has no bindings to start with.
+ */
+export type ForwardWBindings = never;
+
+/**
  * Role w of session Forward: pass it to a SessionRuntime to play the role.
  */
-export const ForwardW = defineRole<ForwardWMachine>(ForwardSession, "w", file_forward_forward);
+export const ForwardW = defineRole<ForwardWMachine, ForwardWBindings>(ForwardSession, "w", file_forward_forward);
 

@@ -266,8 +266,8 @@ export type LoiMinistreMachine = {
     readonly expose: { readonly direction: "send"; readonly kind: "request"; readonly peer: "gouvernement"; readonly rpc: "/loi.Gouvernement/Expose"; readonly message: typeof ExposeRequestSchema; readonly next: 3 };
   };
   3: {
-    readonly exposeAdopte: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "gouvernement"; readonly rpc: "/loi.Gouvernement/Expose"; readonly message: typeof ExposeResponseSchema; readonly next: 4 };
-    readonly exposeQuestions: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "gouvernement"; readonly rpc: "/loi.Gouvernement/Expose"; readonly message: typeof ExposeResponseSchema; readonly next: 2 };
+    readonly exposeAdopte: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "gouvernement"; readonly rpc: "/loi.Gouvernement/Expose"; readonly message: typeof ExposeResponseSchema; readonly case: { readonly oneof: "decision"; readonly field: "adopte" }; readonly next: 4 };
+    readonly exposeQuestions: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "gouvernement"; readonly rpc: "/loi.Gouvernement/Expose"; readonly message: typeof ExposeResponseSchema; readonly case: { readonly oneof: "decision"; readonly field: "questions" }; readonly next: 2 };
   };
   4: {
     readonly passageCommission: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "commission"; readonly rpc: "/loi.Commission/PassageCommission"; readonly message: typeof PassageCommissionRequestSchema; readonly next: 5 };
@@ -276,9 +276,21 @@ export type LoiMinistreMachine = {
 };
 
 /**
+ * The principals role ministre binds when it starts session Loi: every static role; its own (ministre) defaults to the runtime's identity.
+ */
+export type LoiMinistreBindings = {
+  readonly ministre?: string;
+  readonly conseildetat: string;
+  readonly gouvernement: string;
+  readonly commission: string;
+  readonly assemblee: string;
+  readonly depute: string;
+};
+
+/**
  * Role ministre of session Loi: pass it to a SessionRuntime to play the role.
  */
-export const LoiMinistre = defineRole<LoiMinistreMachine>(LoiSession, "ministre", file_loi_loi);
+export const LoiMinistre = defineRole<LoiMinistreMachine, LoiMinistreBindings>(LoiSession, "ministre", file_loi_loi);
 
 /**
  * Role conseildetat of session Loi: each local state (starting at 0) with the moves it allows.
@@ -288,16 +300,21 @@ export type LoiConseildetatMachine = {
     readonly soumission: { readonly direction: "receive"; readonly kind: "request"; readonly peer: "gouvernement"; readonly rpc: "/loi.ConseilDEtat/Soumission"; readonly message: typeof SoumissionRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly soumissionAvisNegatif: { readonly direction: "send"; readonly kind: "response"; readonly peer: "gouvernement"; readonly rpc: "/loi.ConseilDEtat/Soumission"; readonly message: typeof SoumissionResponseSchema; readonly next: 0 };
-    readonly soumissionAvisPositif: { readonly direction: "send"; readonly kind: "response"; readonly peer: "gouvernement"; readonly rpc: "/loi.ConseilDEtat/Soumission"; readonly message: typeof SoumissionResponseSchema; readonly next: 2 };
+    readonly soumissionAvisNegatif: { readonly direction: "send"; readonly kind: "response"; readonly peer: "gouvernement"; readonly rpc: "/loi.ConseilDEtat/Soumission"; readonly message: typeof SoumissionResponseSchema; readonly case: { readonly oneof: "avis"; readonly field: "avisNegatif" }; readonly next: 0 };
+    readonly soumissionAvisPositif: { readonly direction: "send"; readonly kind: "response"; readonly peer: "gouvernement"; readonly rpc: "/loi.ConseilDEtat/Soumission"; readonly message: typeof SoumissionResponseSchema; readonly case: { readonly oneof: "avis"; readonly field: "avisPositif" }; readonly next: 2 };
   };
   2: { readonly final: true };
 };
 
 /**
+ * Role conseildetat does not start session Loi (ministre does): it has no bindings to start with.
+ */
+export type LoiConseildetatBindings = never;
+
+/**
  * Role conseildetat of session Loi: pass it to a SessionRuntime to play the role.
  */
-export const LoiConseildetat = defineRole<LoiConseildetatMachine>(LoiSession, "conseildetat", file_loi_loi);
+export const LoiConseildetat = defineRole<LoiConseildetatMachine, LoiConseildetatBindings>(LoiSession, "conseildetat", file_loi_loi);
 
 /**
  * Role gouvernement of session Loi: each local state (starting at 0) with the moves it allows.
@@ -310,8 +327,8 @@ export type LoiGouvernementMachine = {
     readonly soumission: { readonly direction: "send"; readonly kind: "request"; readonly peer: "conseildetat"; readonly rpc: "/loi.ConseilDEtat/Soumission"; readonly message: typeof SoumissionRequestSchema; readonly next: 2 };
   };
   2: {
-    readonly soumissionAvisNegatif: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "conseildetat"; readonly rpc: "/loi.ConseilDEtat/Soumission"; readonly message: typeof SoumissionResponseSchema; readonly next: 1 };
-    readonly soumissionAvisPositif: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "conseildetat"; readonly rpc: "/loi.ConseilDEtat/Soumission"; readonly message: typeof SoumissionResponseSchema; readonly next: 3 };
+    readonly soumissionAvisNegatif: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "conseildetat"; readonly rpc: "/loi.ConseilDEtat/Soumission"; readonly message: typeof SoumissionResponseSchema; readonly case: { readonly oneof: "avis"; readonly field: "avisNegatif" }; readonly next: 1 };
+    readonly soumissionAvisPositif: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "conseildetat"; readonly rpc: "/loi.ConseilDEtat/Soumission"; readonly message: typeof SoumissionResponseSchema; readonly case: { readonly oneof: "avis"; readonly field: "avisPositif" }; readonly next: 3 };
   };
   3: {
     readonly conseilMinistre: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "ministre"; readonly rpc: "/loi.Ministre/ConseilMinistre"; readonly message: typeof ConseilMinistreRequestSchema; readonly next: 4 };
@@ -320,8 +337,8 @@ export type LoiGouvernementMachine = {
     readonly expose: { readonly direction: "receive"; readonly kind: "request"; readonly peer: "ministre"; readonly rpc: "/loi.Gouvernement/Expose"; readonly message: typeof ExposeRequestSchema; readonly next: 5 };
   };
   5: {
-    readonly exposeAdopte: { readonly direction: "send"; readonly kind: "response"; readonly peer: "ministre"; readonly rpc: "/loi.Gouvernement/Expose"; readonly message: typeof ExposeResponseSchema; readonly next: 6 };
-    readonly exposeQuestions: { readonly direction: "send"; readonly kind: "response"; readonly peer: "ministre"; readonly rpc: "/loi.Gouvernement/Expose"; readonly message: typeof ExposeResponseSchema; readonly next: 4 };
+    readonly exposeAdopte: { readonly direction: "send"; readonly kind: "response"; readonly peer: "ministre"; readonly rpc: "/loi.Gouvernement/Expose"; readonly message: typeof ExposeResponseSchema; readonly case: { readonly oneof: "decision"; readonly field: "adopte" }; readonly next: 6 };
+    readonly exposeQuestions: { readonly direction: "send"; readonly kind: "response"; readonly peer: "ministre"; readonly rpc: "/loi.Gouvernement/Expose"; readonly message: typeof ExposeResponseSchema; readonly case: { readonly oneof: "decision"; readonly field: "questions" }; readonly next: 4 };
   };
   6: {
     readonly audition: { readonly direction: "receive"; readonly kind: "request"; readonly peer: "assemblee"; readonly rpc: "/loi.Gouvernement/Audition"; readonly message: typeof AuditionRequestSchema; readonly next: 7 };
@@ -335,9 +352,14 @@ export type LoiGouvernementMachine = {
 };
 
 /**
+ * Role gouvernement does not start session Loi (ministre does): it has no bindings to start with.
+ */
+export type LoiGouvernementBindings = never;
+
+/**
  * Role gouvernement of session Loi: pass it to a SessionRuntime to play the role.
  */
-export const LoiGouvernement = defineRole<LoiGouvernementMachine>(LoiSession, "gouvernement", file_loi_loi);
+export const LoiGouvernement = defineRole<LoiGouvernementMachine, LoiGouvernementBindings>(LoiSession, "gouvernement", file_loi_loi);
 
 /**
  * Role commission of session Loi: each local state (starting at 0) with the moves it allows.
@@ -353,9 +375,14 @@ export type LoiCommissionMachine = {
 };
 
 /**
+ * Role commission does not start session Loi (ministre does): it has no bindings to start with.
+ */
+export type LoiCommissionBindings = never;
+
+/**
  * Role commission of session Loi: pass it to a SessionRuntime to play the role.
  */
-export const LoiCommission = defineRole<LoiCommissionMachine>(LoiSession, "commission", file_loi_loi);
+export const LoiCommission = defineRole<LoiCommissionMachine, LoiCommissionBindings>(LoiSession, "commission", file_loi_loi);
 
 /**
  * Role assemblee of session Loi: each local state (starting at 0) with the moves it allows.
@@ -413,9 +440,14 @@ export type LoiAssembleeMachine = {
 };
 
 /**
+ * Role assemblee does not start session Loi (ministre does): it has no bindings to start with.
+ */
+export type LoiAssembleeBindings = never;
+
+/**
  * Role assemblee of session Loi: pass it to a SessionRuntime to play the role.
  */
-export const LoiAssemblee = defineRole<LoiAssembleeMachine>(LoiSession, "assemblee", file_loi_loi);
+export const LoiAssemblee = defineRole<LoiAssembleeMachine, LoiAssembleeBindings>(LoiSession, "assemblee", file_loi_loi);
 
 /**
  * Role depute of session Loi: each local state (starting at 0) with the moves it allows.
@@ -458,7 +490,12 @@ export type LoiDeputeMachine = {
 };
 
 /**
+ * Role depute does not start session Loi (ministre does): it has no bindings to start with.
+ */
+export type LoiDeputeBindings = never;
+
+/**
  * Role depute of session Loi: pass it to a SessionRuntime to play the role.
  */
-export const LoiDepute = defineRole<LoiDeputeMachine>(LoiSession, "depute", file_loi_loi);
+export const LoiDepute = defineRole<LoiDeputeMachine, LoiDeputeBindings>(LoiSession, "depute", file_loi_loi);
 

@@ -118,9 +118,18 @@ export type ProxyCMachine = {
 };
 
 /**
+ * The principals role c binds when it starts session Proxy: every static role; its own (c) defaults to the runtime's identity.
+ */
+export type ProxyCBindings = {
+  readonly c?: string;
+  readonly p: string;
+  readonly w: string;
+};
+
+/**
  * Role c of session Proxy: pass it to a SessionRuntime to play the role.
  */
-export const ProxyC = defineRole<ProxyCMachine>(ProxySession, "c", file_proxy_proxy);
+export const ProxyC = defineRole<ProxyCMachine, ProxyCBindings>(ProxySession, "c", file_proxy_proxy);
 
 /**
  * Role p of session Proxy: each local state (starting at 0) with the moves it allows.
@@ -137,16 +146,21 @@ export type ProxyPMachine = {
     readonly details: { readonly direction: "receive"; readonly kind: "request"; readonly peer: "w"; readonly rpc: "/proxy.Proxy/Details"; readonly message: typeof DetailsRequestSchema; readonly next: 3 };
   };
   3: {
-    readonly detailsResume: { readonly direction: "send"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/proxy.Proxy/Details"; readonly message: typeof DetailsResponseSchema; readonly next: 4 };
-    readonly detailsRetry: { readonly direction: "send"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/proxy.Proxy/Details"; readonly message: typeof DetailsResponseSchema; readonly next: 2 };
+    readonly detailsResume: { readonly direction: "send"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/proxy.Proxy/Details"; readonly message: typeof DetailsResponseSchema; readonly case: { readonly oneof: "outcome"; readonly field: "resume" }; readonly next: 4 };
+    readonly detailsRetry: { readonly direction: "send"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/proxy.Proxy/Details"; readonly message: typeof DetailsResponseSchema; readonly case: { readonly oneof: "outcome"; readonly field: "retry" }; readonly next: 2 };
   };
   4: { readonly final: true };
 };
 
 /**
+ * Role p does not start session Proxy (c does): it has no bindings to start with.
+ */
+export type ProxyPBindings = never;
+
+/**
  * Role p of session Proxy: pass it to a SessionRuntime to play the role.
  */
-export const ProxyP = defineRole<ProxyPMachine>(ProxySession, "p", file_proxy_proxy);
+export const ProxyP = defineRole<ProxyPMachine, ProxyPBindings>(ProxySession, "p", file_proxy_proxy);
 
 /**
  * Role w of session Proxy: each local state (starting at 0) with the moves it allows.
@@ -160,8 +174,8 @@ export type ProxyWMachine = {
     readonly details: { readonly direction: "send"; readonly kind: "request"; readonly peer: "p"; readonly rpc: "/proxy.Proxy/Details"; readonly message: typeof DetailsRequestSchema; readonly next: 2 };
   };
   2: {
-    readonly detailsResume: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "p"; readonly rpc: "/proxy.Proxy/Details"; readonly message: typeof DetailsResponseSchema; readonly next: 3 };
-    readonly detailsRetry: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "p"; readonly rpc: "/proxy.Proxy/Details"; readonly message: typeof DetailsResponseSchema; readonly next: 1 };
+    readonly detailsResume: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "p"; readonly rpc: "/proxy.Proxy/Details"; readonly message: typeof DetailsResponseSchema; readonly case: { readonly oneof: "outcome"; readonly field: "resume" }; readonly next: 3 };
+    readonly detailsRetry: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "p"; readonly rpc: "/proxy.Proxy/Details"; readonly message: typeof DetailsResponseSchema; readonly case: { readonly oneof: "outcome"; readonly field: "retry" }; readonly next: 1 };
   };
   3: {
     readonly reply: { readonly direction: "send"; readonly kind: "oneway"; readonly peer: "c"; readonly rpc: "/proxy.Client/Reply"; readonly message: typeof ReplyRequestSchema; readonly next: 4 };
@@ -170,7 +184,12 @@ export type ProxyWMachine = {
 };
 
 /**
+ * Role w does not start session Proxy (c does): it has no bindings to start with.
+ */
+export type ProxyWBindings = never;
+
+/**
  * Role w of session Proxy: pass it to a SessionRuntime to play the role.
  */
-export const ProxyW = defineRole<ProxyWMachine>(ProxySession, "w", file_proxy_proxy);
+export const ProxyW = defineRole<ProxyWMachine, ProxyWBindings>(ProxySession, "w", file_proxy_proxy);
 

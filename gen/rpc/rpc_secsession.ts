@@ -83,9 +83,17 @@ export type RpcCMachine = {
 };
 
 /**
+ * The principals role c binds when it starts session Rpc: every static role; its own (c) defaults to the runtime's identity.
+ */
+export type RpcCBindings = {
+  readonly c?: string;
+  readonly w: string;
+};
+
+/**
  * Role c of session Rpc: pass it to a SessionRuntime to play the role.
  */
-export const RpcC = defineRole<RpcCMachine>(RpcSession, "c", file_rpc_rpc);
+export const RpcC = defineRole<RpcCMachine, RpcCBindings>(RpcSession, "c", file_rpc_rpc);
 
 /**
  * Role w of session Rpc: each local state (starting at 0) with the moves it allows.
@@ -101,7 +109,12 @@ export type RpcWMachine = {
 };
 
 /**
+ * Role w does not start session Rpc (c does): it has no bindings to start with.
+ */
+export type RpcWBindings = never;
+
+/**
  * Role w of session Rpc: pass it to a SessionRuntime to play the role.
  */
-export const RpcW = defineRole<RpcWMachine>(RpcSession, "w", file_rpc_rpc);
+export const RpcW = defineRole<RpcWMachine, RpcWBindings>(RpcSession, "w", file_rpc_rpc);
 

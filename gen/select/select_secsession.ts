@@ -100,9 +100,18 @@ export type SelectCMachine = {
 };
 
 /**
+ * The principals role c binds when it starts session Select: every static role; its own (c) defaults to the runtime's identity.
+ * Dynamic roles (w) are bound later, by the messages that bind them.
+ */
+export type SelectCBindings = {
+  readonly c?: string;
+  readonly p: string;
+};
+
+/**
  * Role c of session Select: pass it to a SessionRuntime to play the role.
  */
-export const SelectC = defineRole<SelectCMachine>(SelectSession, "c", file_select_select);
+export const SelectC = defineRole<SelectCMachine, SelectCBindings>(SelectSession, "c", file_select_select);
 
 /**
  * Role p of session Select: each local state (starting at 0) with the moves it allows.
@@ -118,9 +127,14 @@ export type SelectPMachine = {
 };
 
 /**
+ * Role p does not start session Select (c does): it has no bindings to start with.
+ */
+export type SelectPBindings = never;
+
+/**
  * Role p of session Select: pass it to a SessionRuntime to play the role.
  */
-export const SelectP = defineRole<SelectPMachine>(SelectSession, "p", file_select_select);
+export const SelectP = defineRole<SelectPMachine, SelectPBindings>(SelectSession, "p", file_select_select);
 
 /**
  * Role w of session Select: each local state (starting at 0) with the moves it allows.
@@ -136,7 +150,12 @@ export type SelectWMachine = {
 };
 
 /**
+ * Role w does not start session Select (c does): it has no bindings to start with.
+ */
+export type SelectWBindings = never;
+
+/**
  * Role w of session Select: pass it to a SessionRuntime to play the role.
  */
-export const SelectW = defineRole<SelectWMachine>(SelectSession, "w", file_select_select);
+export const SelectW = defineRole<SelectWMachine, SelectWBindings>(SelectSession, "w", file_select_select);
 

@@ -131,9 +131,18 @@ export type ShoppingCMachine = {
 };
 
 /**
+ * The principals role c binds when it starts session Shopping: every static role; its own (c) defaults to the runtime's identity.
+ */
+export type ShoppingCBindings = {
+  readonly c?: string;
+  readonly o: string;
+  readonly w: string;
+};
+
+/**
  * Role c of session Shopping: pass it to a SessionRuntime to play the role.
  */
-export const ShoppingC = defineRole<ShoppingCMachine>(ShoppingSession, "c", file_shopping_shopping);
+export const ShoppingC = defineRole<ShoppingCMachine, ShoppingCBindings>(ShoppingSession, "c", file_shopping_shopping);
 
 /**
  * Role o of session Shopping: each local state (starting at 0) with the moves it allows.
@@ -153,9 +162,14 @@ export type ShoppingOMachine = {
 };
 
 /**
+ * Role o does not start session Shopping (c does): it has no bindings to start with.
+ */
+export type ShoppingOBindings = never;
+
+/**
  * Role o of session Shopping: pass it to a SessionRuntime to play the role.
  */
-export const ShoppingO = defineRole<ShoppingOMachine>(ShoppingSession, "o", file_shopping_shopping);
+export const ShoppingO = defineRole<ShoppingOMachine, ShoppingOBindings>(ShoppingSession, "o", file_shopping_shopping);
 
 /**
  * Role w of session Shopping: each local state (starting at 0) with the moves it allows.
@@ -179,7 +193,12 @@ export type ShoppingWMachine = {
 };
 
 /**
+ * Role w does not start session Shopping (c does): it has no bindings to start with.
+ */
+export type ShoppingWBindings = never;
+
+/**
  * Role w of session Shopping: pass it to a SessionRuntime to play the role.
  */
-export const ShoppingW = defineRole<ShoppingWMachine>(ShoppingSession, "w", file_shopping_shopping);
+export const ShoppingW = defineRole<ShoppingWMachine, ShoppingWBindings>(ShoppingSession, "w", file_shopping_shopping);
 

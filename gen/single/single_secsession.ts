@@ -74,9 +74,17 @@ export type SingleCMachine = {
 };
 
 /**
+ * The principals role c binds when it starts session Single: every static role; its own (c) defaults to the runtime's identity.
+ */
+export type SingleCBindings = {
+  readonly c?: string;
+  readonly w: string;
+};
+
+/**
  * Role c of session Single: pass it to a SessionRuntime to play the role.
  */
-export const SingleC = defineRole<SingleCMachine>(SingleSession, "c", file_single_single);
+export const SingleC = defineRole<SingleCMachine, SingleCBindings>(SingleSession, "c", file_single_single);
 
 /**
  * Role w of session Single: each local state (starting at 0) with the moves it allows.
@@ -89,7 +97,12 @@ export type SingleWMachine = {
 };
 
 /**
+ * Role w does not start session Single (c does): it has no bindings to start with.
+ */
+export type SingleWBindings = never;
+
+/**
  * Role w of session Single: pass it to a SessionRuntime to play the role.
  */
-export const SingleW = defineRole<SingleWMachine>(SingleSession, "w", file_single_single);
+export const SingleW = defineRole<SingleWMachine, SingleWBindings>(SingleSession, "w", file_single_single);
 

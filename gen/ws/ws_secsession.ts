@@ -80,16 +80,24 @@ export type WsCMachine = {
     readonly request: { readonly direction: "send"; readonly kind: "request"; readonly peer: "w"; readonly rpc: "/ws.Worker/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly requestFault: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/ws.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly next: 2 };
-    readonly requestReply: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/ws.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly next: 2 };
+    readonly requestFault: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/ws.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly case: { readonly oneof: "outcome"; readonly field: "fault" }; readonly next: 2 };
+    readonly requestReply: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/ws.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly case: { readonly oneof: "outcome"; readonly field: "reply" }; readonly next: 2 };
   };
   2: { readonly final: true };
 };
 
 /**
+ * The principals role c binds when it starts session Ws: every static role; its own (c) defaults to the runtime's identity.
+ */
+export type WsCBindings = {
+  readonly c?: string;
+  readonly w: string;
+};
+
+/**
  * Role c of session Ws: pass it to a SessionRuntime to play the role.
  */
-export const WsC = defineRole<WsCMachine>(WsSession, "c", file_ws_ws);
+export const WsC = defineRole<WsCMachine, WsCBindings>(WsSession, "c", file_ws_ws);
 
 /**
  * Role w of session Ws: each local state (starting at 0) with the moves it allows.
@@ -99,14 +107,19 @@ export type WsWMachine = {
     readonly request: { readonly direction: "receive"; readonly kind: "request"; readonly peer: "c"; readonly rpc: "/ws.Worker/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly requestFault: { readonly direction: "send"; readonly kind: "response"; readonly peer: "c"; readonly rpc: "/ws.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly next: 2 };
-    readonly requestReply: { readonly direction: "send"; readonly kind: "response"; readonly peer: "c"; readonly rpc: "/ws.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly next: 2 };
+    readonly requestFault: { readonly direction: "send"; readonly kind: "response"; readonly peer: "c"; readonly rpc: "/ws.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly case: { readonly oneof: "outcome"; readonly field: "fault" }; readonly next: 2 };
+    readonly requestReply: { readonly direction: "send"; readonly kind: "response"; readonly peer: "c"; readonly rpc: "/ws.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly case: { readonly oneof: "outcome"; readonly field: "reply" }; readonly next: 2 };
   };
   2: { readonly final: true };
 };
 
 /**
+ * Role w does not start session Ws (c does): it has no bindings to start with.
+ */
+export type WsWBindings = never;
+
+/**
  * Role w of session Ws: pass it to a SessionRuntime to play the role.
  */
-export const WsW = defineRole<WsWMachine>(WsSession, "w", file_ws_ws);
+export const WsW = defineRole<WsWMachine, WsWBindings>(WsSession, "w", file_ws_ws);
 

@@ -96,23 +96,31 @@ export type WsnCMachine = {
     readonly request: { readonly direction: "send"; readonly kind: "request"; readonly peer: "w"; readonly rpc: "/wsn.Worker/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly requestFault: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/wsn.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly next: 2 };
-    readonly requestReply: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/wsn.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly next: 3 };
+    readonly requestFault: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/wsn.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly case: { readonly oneof: "outcome"; readonly field: "fault" }; readonly next: 2 };
+    readonly requestReply: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/wsn.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly case: { readonly oneof: "outcome"; readonly field: "reply" }; readonly next: 3 };
   };
   2: { readonly final: true };
   3: {
     readonly extra: { readonly direction: "send"; readonly kind: "request"; readonly peer: "w"; readonly rpc: "/wsn.Worker/Extra"; readonly message: typeof ExtraRequestSchema; readonly next: 4 };
   };
   4: {
-    readonly extraFault: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/wsn.Worker/Extra"; readonly message: typeof ExtraResponseSchema; readonly next: 2 };
-    readonly extraReply: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/wsn.Worker/Extra"; readonly message: typeof ExtraResponseSchema; readonly next: 3 };
+    readonly extraFault: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/wsn.Worker/Extra"; readonly message: typeof ExtraResponseSchema; readonly case: { readonly oneof: "outcome"; readonly field: "fault" }; readonly next: 2 };
+    readonly extraReply: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/wsn.Worker/Extra"; readonly message: typeof ExtraResponseSchema; readonly case: { readonly oneof: "outcome"; readonly field: "reply" }; readonly next: 3 };
   };
+};
+
+/**
+ * The principals role c binds when it starts session Wsn: every static role; its own (c) defaults to the runtime's identity.
+ */
+export type WsnCBindings = {
+  readonly c?: string;
+  readonly w: string;
 };
 
 /**
  * Role c of session Wsn: pass it to a SessionRuntime to play the role.
  */
-export const WsnC = defineRole<WsnCMachine>(WsnSession, "c", file_wsn_wsn);
+export const WsnC = defineRole<WsnCMachine, WsnCBindings>(WsnSession, "c", file_wsn_wsn);
 
 /**
  * Role w of session Wsn: each local state (starting at 0) with the moves it allows.
@@ -122,21 +130,26 @@ export type WsnWMachine = {
     readonly request: { readonly direction: "receive"; readonly kind: "request"; readonly peer: "c"; readonly rpc: "/wsn.Worker/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly requestFault: { readonly direction: "send"; readonly kind: "response"; readonly peer: "c"; readonly rpc: "/wsn.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly next: 2 };
-    readonly requestReply: { readonly direction: "send"; readonly kind: "response"; readonly peer: "c"; readonly rpc: "/wsn.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly next: 3 };
+    readonly requestFault: { readonly direction: "send"; readonly kind: "response"; readonly peer: "c"; readonly rpc: "/wsn.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly case: { readonly oneof: "outcome"; readonly field: "fault" }; readonly next: 2 };
+    readonly requestReply: { readonly direction: "send"; readonly kind: "response"; readonly peer: "c"; readonly rpc: "/wsn.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly case: { readonly oneof: "outcome"; readonly field: "reply" }; readonly next: 3 };
   };
   2: { readonly final: true };
   3: {
     readonly extra: { readonly direction: "receive"; readonly kind: "request"; readonly peer: "c"; readonly rpc: "/wsn.Worker/Extra"; readonly message: typeof ExtraRequestSchema; readonly next: 4 };
   };
   4: {
-    readonly extraFault: { readonly direction: "send"; readonly kind: "response"; readonly peer: "c"; readonly rpc: "/wsn.Worker/Extra"; readonly message: typeof ExtraResponseSchema; readonly next: 2 };
-    readonly extraReply: { readonly direction: "send"; readonly kind: "response"; readonly peer: "c"; readonly rpc: "/wsn.Worker/Extra"; readonly message: typeof ExtraResponseSchema; readonly next: 3 };
+    readonly extraFault: { readonly direction: "send"; readonly kind: "response"; readonly peer: "c"; readonly rpc: "/wsn.Worker/Extra"; readonly message: typeof ExtraResponseSchema; readonly case: { readonly oneof: "outcome"; readonly field: "fault" }; readonly next: 2 };
+    readonly extraReply: { readonly direction: "send"; readonly kind: "response"; readonly peer: "c"; readonly rpc: "/wsn.Worker/Extra"; readonly message: typeof ExtraResponseSchema; readonly case: { readonly oneof: "outcome"; readonly field: "reply" }; readonly next: 3 };
   };
 };
 
 /**
+ * Role w does not start session Wsn (c does): it has no bindings to start with.
+ */
+export type WsnWBindings = never;
+
+/**
  * Role w of session Wsn: pass it to a SessionRuntime to play the role.
  */
-export const WsnW = defineRole<WsnWMachine>(WsnSession, "w", file_wsn_wsn);
+export const WsnW = defineRole<WsnWMachine, WsnWBindings>(WsnSession, "w", file_wsn_wsn);
 

@@ -99,8 +99,8 @@ export type WsneCMachine = {
     readonly request: { readonly direction: "send"; readonly kind: "request"; readonly peer: "w"; readonly rpc: "/wsne.Worker/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly requestFault: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/wsne.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly next: 2 };
-    readonly requestReply: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/wsne.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly next: 3 };
+    readonly requestFault: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/wsne.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly case: { readonly oneof: "outcome"; readonly field: "fault" }; readonly next: 2 };
+    readonly requestReply: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/wsne.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly case: { readonly oneof: "outcome"; readonly field: "reply" }; readonly next: 3 };
   };
   2: { readonly final: true };
   3: {
@@ -108,15 +108,23 @@ export type WsneCMachine = {
     readonly extra: { readonly direction: "send"; readonly kind: "request"; readonly peer: "w"; readonly rpc: "/wsne.Worker/Extra"; readonly message: typeof ExtraRequestSchema; readonly next: 4 };
   };
   4: {
-    readonly extraFault: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/wsne.Worker/Extra"; readonly message: typeof ExtraResponseSchema; readonly next: 2 };
-    readonly extraReply: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/wsne.Worker/Extra"; readonly message: typeof ExtraResponseSchema; readonly next: 3 };
+    readonly extraFault: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/wsne.Worker/Extra"; readonly message: typeof ExtraResponseSchema; readonly case: { readonly oneof: "outcome"; readonly field: "fault" }; readonly next: 2 };
+    readonly extraReply: { readonly direction: "receive"; readonly kind: "response"; readonly peer: "w"; readonly rpc: "/wsne.Worker/Extra"; readonly message: typeof ExtraResponseSchema; readonly case: { readonly oneof: "outcome"; readonly field: "reply" }; readonly next: 3 };
   };
+};
+
+/**
+ * The principals role c binds when it starts session Wsne: every static role; its own (c) defaults to the runtime's identity.
+ */
+export type WsneCBindings = {
+  readonly c?: string;
+  readonly w: string;
 };
 
 /**
  * Role c of session Wsne: pass it to a SessionRuntime to play the role.
  */
-export const WsneC = defineRole<WsneCMachine>(WsneSession, "c", file_wsne_wsne);
+export const WsneC = defineRole<WsneCMachine, WsneCBindings>(WsneSession, "c", file_wsne_wsne);
 
 /**
  * Role w of session Wsne: each local state (starting at 0) with the moves it allows.
@@ -126,8 +134,8 @@ export type WsneWMachine = {
     readonly request: { readonly direction: "receive"; readonly kind: "request"; readonly peer: "c"; readonly rpc: "/wsne.Worker/Request"; readonly message: typeof RequestRequestSchema; readonly next: 1 };
   };
   1: {
-    readonly requestFault: { readonly direction: "send"; readonly kind: "response"; readonly peer: "c"; readonly rpc: "/wsne.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly next: 2 };
-    readonly requestReply: { readonly direction: "send"; readonly kind: "response"; readonly peer: "c"; readonly rpc: "/wsne.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly next: 3 };
+    readonly requestFault: { readonly direction: "send"; readonly kind: "response"; readonly peer: "c"; readonly rpc: "/wsne.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly case: { readonly oneof: "outcome"; readonly field: "fault" }; readonly next: 2 };
+    readonly requestReply: { readonly direction: "send"; readonly kind: "response"; readonly peer: "c"; readonly rpc: "/wsne.Worker/Request"; readonly message: typeof RequestResponseSchema; readonly case: { readonly oneof: "outcome"; readonly field: "reply" }; readonly next: 3 };
   };
   2: { readonly final: true };
   3: {
@@ -135,13 +143,18 @@ export type WsneWMachine = {
     readonly extra: { readonly direction: "receive"; readonly kind: "request"; readonly peer: "c"; readonly rpc: "/wsne.Worker/Extra"; readonly message: typeof ExtraRequestSchema; readonly next: 4 };
   };
   4: {
-    readonly extraFault: { readonly direction: "send"; readonly kind: "response"; readonly peer: "c"; readonly rpc: "/wsne.Worker/Extra"; readonly message: typeof ExtraResponseSchema; readonly next: 2 };
-    readonly extraReply: { readonly direction: "send"; readonly kind: "response"; readonly peer: "c"; readonly rpc: "/wsne.Worker/Extra"; readonly message: typeof ExtraResponseSchema; readonly next: 3 };
+    readonly extraFault: { readonly direction: "send"; readonly kind: "response"; readonly peer: "c"; readonly rpc: "/wsne.Worker/Extra"; readonly message: typeof ExtraResponseSchema; readonly case: { readonly oneof: "outcome"; readonly field: "fault" }; readonly next: 2 };
+    readonly extraReply: { readonly direction: "send"; readonly kind: "response"; readonly peer: "c"; readonly rpc: "/wsne.Worker/Extra"; readonly message: typeof ExtraResponseSchema; readonly case: { readonly oneof: "outcome"; readonly field: "reply" }; readonly next: 3 };
   };
 };
 
 /**
+ * Role w does not start session Wsne (c does): it has no bindings to start with.
+ */
+export type WsneWBindings = never;
+
+/**
  * Role w of session Wsne: pass it to a SessionRuntime to play the role.
  */
-export const WsneW = defineRole<WsneWMachine>(WsneSession, "w", file_wsne_wsne);
+export const WsneW = defineRole<WsneWMachine, WsneWBindings>(WsneSession, "w", file_wsne_wsne);
 

@@ -9,6 +9,7 @@ import { moveNameIn } from "../descriptor/names.js";
 import { SecSessionError } from "../errors.js";
 import { PendingSend } from "../grpc/sealed.js";
 import type { Party, Received } from "../runtime/party.js";
+import { caseMismatch } from "../runtime/values.js";
 import type { RoleBinding } from "../wire/encoding.js";
 import type { ReceiveOptions, SendOptions } from "./types.js";
 
@@ -155,9 +156,17 @@ export class LocalSession {
     const obj: Record<string, unknown> = { sessionId: this.key, localState: localId };
     const moves = this.projection.transitions.filter((t) => t.from === localId);
     for (const t of moves.filter((x) => x.direction === "send")) {
-      obj[moveNameIn(this.projection, t)] = (init: object, options: SendOptions = {}) => {
+      const name = moveNameIn(this.projection, t);
+      obj[name] = (init: object, options: SendOptions = {}) => {
+        let message: Message;
+        try {
+          message = this.messageOf(name, t, init);
+        } catch (e: unknown) {
+          // Refused before anything moved: nothing is sent and this state object may send again.
+          return Promise.reject(e);
+        }
         use();
-        return this.send(localId, t, init, options);
+        return this.send(localId, t, message, options);
       };
     }
     if (moves.some((t) => t.direction === "receive")) {
@@ -201,14 +210,33 @@ export class LocalSession {
     });
   }
 
-  private async send(from: number, t: LocalTransitionDescriptor, init: object, options: SendOptions): Promise<unknown> {
+  /**
+   * The message of send move `name` (transition `t`) made from `init`.
+   * Throws a SecSessionError (`value`) when the move is a response branch and
+   * the message does not carry its case: the peer would refuse it, so it is
+   * refused here, before it is sealed (the generated types make such a call a
+   * type error; this catches the untyped or cast ones).
+   */
+  private messageOf(name: string, t: LocalTransitionDescriptor, init: object): Message {
+    // The edges of one transition share its label, hence rpc, message type and case.
+    const edge = this.party.plan.edges[t.edges[0]!]!;
+    const schema = this.party.schema(edge.messageType);
+    const message = create(schema, init as never) as Message;
+    const wrong = caseMismatch(edge, schema, message);
+    if (wrong !== undefined) {
+      const got = wrong.actual === undefined ? `no case of ${wrong.oneof}` : `case ${JSON.stringify(wrong.actual)}`;
+      throw new SecSessionError("value", `${name} is the ${wrong.expected} branch of ${edge.rpc}: its message must set ${wrong.oneof} to { case: ${JSON.stringify(wrong.expected)}, value }, got ${got}; nothing was sent`);
+    }
+    return message;
+  }
+
+  private async send(from: number, t: LocalTransitionDescriptor, message: Message, options: SendOptions): Promise<unknown> {
     if (this.gone !== undefined) throw new SessionExpiredError(this.key, this.gone);
     if (this.local !== from) throw new Error("secsession: internal error: the session moved on under this state object");
     const st = await this.party.state(this.key);
     if (st === undefined) throw new Error(`secsession: session ${this.key} is gone`);
     const edge = t.edges.map((id) => this.party.plan.edges[id]!).find((e) => e.from === st.state);
     if (edge === undefined) throw new Error(`secsession: internal error: no edge of ${t.label} leaves global state ${st.state}`);
-    const message = create(this.party.schema(edge.messageType), init as never) as Message;
     const send = new PendingSend(this.party, this.key, edge, message, bindingsOf(edge, message, options, this.party));
     if (edge.kind === "response") {
       const pending = this.pendingCall;

@@ -63,7 +63,10 @@ export function lookUpAddress(peers: PeerAddresses | undefined, principal: strin
 
 /**
  * Throws unless `bindings` is an object naming principals (strings) by
- * role; `example` shows the expected shape in the message.
+ * role; `example` shows the expected shape in the message. A role whose value
+ * is `undefined` counts as not given, as its optional property in the
+ * generated bindings type says (the starting role's own then defaults to the
+ * runtime's identity; any other is missing).
  */
 export function checkBindings(where: string, bindings: unknown, example: readonly string[]): void {
   if (bindings === null || typeof bindings !== "object" || Array.isArray(bindings)) {
@@ -71,6 +74,7 @@ export function checkBindings(where: string, bindings: unknown, example: readonl
     throw new TypeError(`secsession: ${where}: bindings must be an object naming the principal of each role bound at the start (e.g. ${shape}), got ${describe(bindings)}`);
   }
   for (const [role, p] of Object.entries(bindings)) {
+    if (p === undefined) continue;
     if (typeof p !== "string" || p === "") throw new TypeError(`secsession: ${where}: bindings.${role} must be a principal (a non-empty string), got ${typeof p === "string" ? '""' : describe(p)}`);
   }
 }

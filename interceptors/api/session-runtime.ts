@@ -30,7 +30,7 @@ import type { WireEnvelope } from "../wire/envelope-codec.js";
 import { checkTimeout, LocalSession, type IncomingValue, type Responder, type Transport } from "./local-session.js";
 import { DEFAULT_MAX_SESSIONS_PER_PRINCIPAL, DEFAULT_SESSION_IDLE_TIMEOUT_MS, OpenSessions, sessionIdOfKey } from "../runtime/open-sessions.js";
 import { checkBindings, checkRuntimeOptions, lookUpAddress, SKIP_ATTESTATION_CHECKS, type PeerAddresses } from "./options.js";
-import type { RoleDefinition } from "./role.js";
+import type { AnyBindings, RoleDefinition } from "./role.js";
 import type { Machine, RoleState, SendOptions, SessionHandlers } from "./types.js";
 
 export interface SessionRuntimeOptions {
@@ -225,13 +225,25 @@ export class SessionRuntime implements Transport {
     return p;
   }
 
-  /** Starts a session as its initiating role; `bindings` names the principal of each role bound at the start. */
-  async start<M extends Machine>(def: RoleDefinition<M>, bindings: Readonly<Record<string, string>>): Promise<RoleState<M, 0>> {
+  /**
+   * Starts a session as its initiating role; `bindings` names the principal
+   * of each static role (bound at the start). Its type is the role's
+   * generated `<Session><Role>Bindings`: every static role is required but
+   * the starting role's own, which defaults to this runtime's identity; a
+   * dynamic role (bound by a message's `bind`), an unknown role, or a start
+   * by a role that does not start the session is a type error, and is
+   * refused here at run time too.
+   *
+   * @example
+   * const s0 = await runtime.start(ShoppingC, { o: "office", w: "warehouse" }); // c: this runtime's identity
+   */
+  async start<M extends Machine, B>(def: RoleDefinition<M, B>, bindings: NoInfer<B>): Promise<RoleState<M, 0>> {
     checkRole("start", def);
     const roles = def.descriptor.roles.filter((r) => !r.dynamic).map((r) => r.name);
     checkBindings(`start (session ${def.descriptor.name}, role ${def.role})`, bindings, roles);
     const party = this.party(def);
-    const st = await party.start(bindings);
+    // Checked at run time as well: a caller without the generated types (or with a cast) gets the same refusals.
+    const st = await party.start(bindings as AnyBindings);
     const key = party.key(st.key);
     const local = new LocalSession(party, st.key, this, () => this.sessions.delete(key));
     this.sessions.set(key, local);

@@ -13,6 +13,12 @@ export interface Move {
   readonly peer: string;
   readonly rpc: string;
   readonly message: DescMessage;
+  /**
+   * The oneof case of a response branch (`case` of the edge, by the
+   * protoc-gen-es local names): a send of the move must set `oneof` to
+   * `field`, and a receive carries only that case.
+   */
+  readonly case?: { readonly oneof: string; readonly field: string };
   readonly next: number;
 }
 
@@ -57,8 +63,26 @@ type After<M, Mv> = Mv extends { readonly kind: "request"; readonly next: infer 
   ? N extends keyof M ? Incoming<M, N> : never
   : Mv extends { readonly next: infer N } ? Next<M, N> : never;
 
-type SendFn<M, Mv> = Mv extends { readonly message: infer D extends DescMessage }
-  ? (message: MessageInitShape<D>, options?: SendOptions) => Promise<After<M, Mv>>
+/**
+ * `I` with oneof `O` narrowed to (and required to be) case `F`: the message
+ * of a response branch, whose case the move implies. Distributes over the
+ * union of a message and its init shape.
+ */
+type WithCase<I, O extends string, F extends string> = I extends unknown
+  ? O extends keyof I
+    ? Omit<I, O> & { [K in O]: Extract<Exclude<I[K], undefined>, { readonly case: F }> }
+    : I
+  : never;
+
+/** What a send of move `Mv` takes: the message of its edge, with a response branch's case fixed. */
+export type SendMessage<Mv> = Mv extends { readonly message: infer D extends DescMessage }
+  ? Mv extends { readonly case: { readonly oneof: infer O extends string; readonly field: infer F extends string } }
+    ? WithCase<MessageInitShape<D>, O, F>
+    : MessageInitShape<D>
+  : never;
+
+type SendFn<M, Mv> = Mv extends { readonly message: DescMessage }
+  ? (message: SendMessage<Mv>, options?: SendOptions) => Promise<After<M, Mv>>
   : never;
 
 /** What `receive()` (or a request's send) resolves with: one case per allowed message. */

@@ -70,13 +70,9 @@ export function checkValues(
   principals: Readonly<Record<string, string>>,
   earlier: EarlierLookup,
 ): string | undefined {
-  if (edge.case !== null) {
-    const oneof = schema.oneofs.find((o) => o.name === edge.case!.oneof);
-    const field = schema.fields.find((f) => f.number === edge.case!.field.number);
-    const actual = oneof === undefined ? undefined : (message as unknown as Record<string, { case?: string }>)[oneof.localName]?.case;
-    if (field === undefined || actual !== field.localName) {
-      return `edge ${edge.id} is the ${edge.case.field.name} branch, but the response carries ${actual === undefined ? "no case" : `case ${actual}`}`;
-    }
+  const wrongCase = caseMismatch(edge, schema, message);
+  if (wrongCase !== undefined) {
+    return `edge ${edge.id} is the ${edge.case!.field.name} branch, but the response carries ${wrongCase.actual === undefined ? "no case" : `case ${wrongCase.actual}`}`;
   }
   for (const b of edge.binds) {
     if (b.field === null) continue;
@@ -100,6 +96,22 @@ export function checkValues(
     if (!constantTimeEqual(crypto.sha256(payload), c.value)) return `the payload does not open the earlier ${edge.opens.field.name} (its SHA-256 differs)`;
   }
   return undefined;
+}
+
+/**
+ * Whether `message` lacks the oneof case that `edge`, a response branch,
+ * carries: the expected case and the one set (protoc-gen-es local names), or
+ * undefined when it has it or the edge is not a branch. The receiver refuses
+ * such a message (checkValues) and the sender refuses to send it
+ * (api/local-session.ts): both ask this.
+ */
+export function caseMismatch(edge: EdgeDescriptor, schema: DescMessage, message: Message): { readonly oneof: string; readonly expected: string; readonly actual: string | undefined } | undefined {
+  if (edge.case === null) return undefined;
+  const oneof = schema.oneofs.find((o) => o.name === edge.case!.oneof);
+  const field = schema.fields.find((f) => f.number === edge.case!.field.number);
+  const actual = oneof === undefined ? undefined : (message as unknown as Record<string, { case?: string } | undefined>)[oneof.localName]?.case;
+  if (field !== undefined && actual === field.localName) return undefined;
+  return { oneof: oneof?.localName ?? edge.case.oneof, expected: field?.localName ?? edge.case.field.name, actual };
 }
 
 /** The value of field `number` of `m` (undefined when it is a oneof member that is not set). */

@@ -105,16 +105,59 @@ function emitMachine(
       const e = d.edges[t.edges[0]!]!;
       const msg = messageType(e.messageType);
       if (msg === undefined) throw new Error(`message type ${e.messageType} is not in the request`);
-      f.print(`    readonly ${names[i]}: { readonly direction: "${t.direction}"; readonly kind: "${e.kind}"; readonly peer: "${t.peer}"; readonly rpc: "${e.rpc}"; readonly message: typeof `, f.importSchema(msg, true), `; readonly next: ${t.to} };`);
+      f.print(`    readonly ${names[i]}: { readonly direction: "${t.direction}"; readonly kind: "${e.kind}"; readonly peer: "${t.peer}"; readonly rpc: "${e.rpc}"; readonly message: typeof `, f.importSchema(msg, true), `;${caseType(e, msg)} readonly next: ${t.to} };`);
     }
     f.print("  };");
   }
   f.print("};");
   f.print();
+  const bindings = emitBindings(f, d, role);
   const defineRole = f.import("defineRole", runtime);
   const role$ = `${d.name}${upperCamel(role)}`;
   f.print(f.jsDoc(`Role ${role} of session ${d.name}: pass it to a SessionRuntime to play the role.`));
-  f.print(f.export("const", role$), " = ", defineRole, "<", name, ">(", `${d.name}Session, ${JSON.stringify(role)}, `, f.importSchema(file, false), ");");
+  f.print(f.export("const", role$), " = ", defineRole, "<", name, ", ", bindings, ">(", `${d.name}Session, ${JSON.stringify(role)}, `, f.importSchema(file, false), ");");
   f.print();
+}
+
+/**
+ * The case of a response branch, by the protoc-gen-es local names of its
+ * oneof and field (what a message object of the schema uses), or "".
+ */
+function caseType(e: SessionDescriptor["edges"][number], msg: DescMessage): string {
+  if (e.case === null) return "";
+  const oneof = msg.oneofs.find((o) => o.name === e.case!.oneof);
+  const field = msg.fields.find((x) => x.number === e.case!.field.number);
+  if (oneof === undefined || field === undefined || field.oneof !== oneof) throw new Error(`edge ${e.id}: ${msg.typeName} has no field ${e.case.field.name} in oneof ${e.case.oneof}`);
+  return ` readonly case: { readonly oneof: ${JSON.stringify(oneof.localName)}; readonly field: ${JSON.stringify(field.localName)} };`;
+}
+
+/**
+ * Emits `<Session><Role>Bindings`, what `SessionRuntime.start` takes for the
+ * role: for the role that starts the session, its static roles by name, each
+ * required but the role's own (the runtime binds it to its identity); for
+ * any other role `never`, as it cannot start the session. Dynamic roles are
+ * absent: a message's `bind` binds them. Returns the type's name.
+ */
+function emitBindings(f: GeneratedFile, d: SessionDescriptor, role: string): string {
+  const name = `${d.name}${upperCamel(role)}Bindings`;
+  const starter = d.states[d.initial]?.holder;
+  if (starter !== role) {
+    f.print(f.jsDoc(`Role ${role} does not start session ${d.name} (${starter ?? "no role"} does): it has no bindings to start with.`));
+    f.print(f.export("type", name), " = never;");
+    f.print();
+    return name;
+  }
+  const statics = d.roles.filter((r) => !r.dynamic).map((r) => r.name);
+  const dynamics = d.roles.filter((r) => r.dynamic).map((r) => r.name);
+  const doc = [
+    `The principals role ${role} binds when it starts session ${d.name}: every static role; its own (${role}) defaults to the runtime's identity.`,
+    dynamics.length === 0 ? "" : `Dynamic roles (${dynamics.join(", ")}) are bound later, by the messages that bind them.`,
+  ];
+  f.print(f.jsDoc(doc.filter((x) => x !== "").join("\n")));
+  f.print(f.export("type", name), " = {");
+  for (const r of statics) f.print(`  readonly ${/^[A-Za-z_$][\w$]*$/.test(r) ? r : JSON.stringify(r)}${r === role ? "?" : ""}: string;`);
+  f.print("};");
+  f.print();
+  return name;
 }
 

@@ -55,7 +55,7 @@ test("start(def, null) throws a clear error and stores nothing", async (t) => {
 test("a role bound at the start needs a principal even when it is named like an Object.prototype key", async (t) => {
   const rt = createSessionRuntime({ identity: me, resolver });
   // `w` is missing: Object.prototype must not provide one (bindings["constructor"] is a function on a plain object).
-  const err = await t.throwsAsync(rt.start(SingleC, Object.assign(Object.create({ w: "inherited" }) as Record<string, string>, { c: "customer" })));
+  const err = await t.throwsAsync(rt.start(SingleC, Object.assign(Object.create({ w: "inherited" }) as Record<string, string>, { c: "customer" }) as never));
   t.regex(err!.message, /needs a principal for role w/);
 });
 

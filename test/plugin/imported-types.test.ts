@@ -67,7 +67,7 @@ test.after.always(() => {
 
 test("the generated roles name the session's own file, not the file of its message types", (t) => {
   const code = readFileSync(join(dir, "gen", "imp", "svc_secsession.ts"), "utf8");
-  t.regex(code, /export const AskW = defineRole<AskWMachine>\(AskSession, "w", file_imp_svc\);/);
+  t.regex(code, /export const AskW = defineRole<AskWMachine, AskWBindings>\(AskSession, "w", file_imp_svc\);/);
   t.regex(code, /import \{ file_imp_svc \} from "\.\/svc_pb\.js";/);
   t.notRegex(code, /file_imp_types\b/);
 });
