@@ -28,6 +28,11 @@ interface Scope {
   readonly loops: ReadonlyMap<string, { holder: string; pos: Position; callDepth: number }>;
   /** How many call bodies enclose this point. */
   readonly callDepth: number;
+  /**
+   * The callers of the calls whose bodies enclose this point, each with its call: a caller waits
+   * for the response, so it takes no part in the body.
+   */
+  readonly blocked: ReadonlyMap<string, Interaction>;
 }
 
 /** The result of the walk: the resolved interactions, by node. */
@@ -44,7 +49,7 @@ export function checkFlow(decl: SessionDecl, sink: DiagnosticSink): FlowResult {
   if (first === undefined) sink.report("syntax", decl.protocol.pos, "the protocol sends no message");
   else {
     const flow: Flow = { holder: first, bound: new Set(), seen: new Set() };
-    w.block(decl.protocol, flow, { loops: new Map(), callDepth: 0 });
+    w.block(decl.protocol, flow, { loops: new Map(), callDepth: 0, blocked: new Map() });
   }
   const mentioned = new Set<string>();
   mentionedRoles(decl.protocol, mentioned);
@@ -117,7 +122,8 @@ class Walker {
     const to = s.to.text;
     const rolesOk = this.knownRole(s.from.text, s.from.pos) & this.knownRole(to, s.to.pos);
     if (rolesOk && from === to) this.sink.report("token", s.to.pos, `${from} sends to itself: an interaction is between two roles`);
-    if (rolesOk && from !== flow.holder) {
+    const waiting = rolesOk ? this.blockedIn(s, scope) : false;
+    if (rolesOk && from !== flow.holder && !waiting) {
       this.sink.report("token", s.from.pos, `${from} cannot send ${s.method.text} here: ${flow.holder} holds the token (the receiver of the previous message acts next)`);
     }
     this.active.add(from);
@@ -143,7 +149,9 @@ class Walker {
     let inner: Flow | undefined = { holder: to, bound, seen };
     if (s.body !== undefined) {
       if (s.body.stmts.length === 0) this.sink.report("syntax", s.body.pos, "an empty call body: remove the braces");
-      inner = this.block(s.body, inner, { loops: scope.loops, callDepth: scope.callDepth + 1 });
+      const blocked = new Map(scope.blocked);
+      if (!blocked.has(from)) blocked.set(from, s);
+      inner = this.block(s.body, inner, { loops: scope.loops, callDepth: scope.callDepth + 1, blocked });
       if (inner !== undefined) inner = this.settle(inner);
       if (inner !== undefined && inner.holder !== to) {
         this.sink.report("token", s.body.end, `the body of ${from} => ${to}.${s.method.text} ends with ${inner.holder} holding the token; it must end at the callee ${to}, which responds`);
@@ -192,7 +200,28 @@ class Walker {
     }
     const loops = new Map(scope.loops);
     loops.set(s.label.text, { holder: flow.holder, pos: s.pos, callDepth: scope.callDepth });
-    return this.block(s.body, flow, { loops, callDepth: scope.callDepth });
+    return this.block(s.body, flow, { loops, callDepth: scope.callDepth, blocked: scope.blocked });
+  }
+
+  /**
+   * Reports each role of `s` that is the caller of an enclosing call: it waits for that call's
+   * response, so it can neither send nor receive in the call's body. True when the sender is one.
+   */
+  private blockedIn(s: Interaction, scope: Scope): boolean {
+    let sender = false;
+    const parts = [[s.from.text, s.from.pos], [s.to.text, s.to.pos]] as const;
+    for (const [role, pos] of s.from.text === s.to.text ? parts.slice(0, 1) : parts) {
+      const call = scope.blocked.get(role);
+      if (call === undefined) continue;
+      if (role === s.from.text) sender = true;
+      const c = `${call.from.text} => ${call.to.text}.${call.method.text}`;
+      this.sink.report(
+        "token",
+        pos,
+        `${role} cannot take part in ${s.from.text} ${s.call ? "=>" : "->"} ${s.to.text}.${s.method.text} here: ${role} is waiting for the response to its call ${c} (at ${call.pos.line}:${call.pos.col}), and a caller takes no part in the body of its call; move this interaction after the call, or write the call as one-way messages (->) if ${role} must act before ${call.to.text} responds`,
+      );
+    }
+    return sender;
   }
 
   /** Reports a pending holder conflict, now that the holder is needed. */

@@ -8,15 +8,18 @@
  * - cannot-end: from a local state the role can reach that stands for a global state the protocol can
  *   end from, the role's local machine can never reach a final state;
  * - name-clash: two moves of one local state get the same generated name (a duplicate identifier in
- *   the generated types, one move lost at run time).
+ *   the generated types, one move lost at run time);
+ * - blocked-move: a local state offers a send or expects a receive of a message in the body of a call
+ *   the role itself made (a unary call: the caller is blocked until the response, so the typed API
+ *   deadlocks), or the global graph's requests and responses do not nest as calls.
  * A sample of the accepted protocols is also compiled by buf and the plugin and type-checked by tsc
  * (checker.test.ts), which catches any other way the generated code can be wrong.
  */
 import type { SessionDescriptor } from "../../interceptors/descriptor/types.js";
 import { stateMoveNames } from "../../interceptors/descriptor/names.js";
 
-export type ViolationKind = "illegal-send" | "never-finish" | "cannot-end" | "name-clash";
-export const VIOLATION_KINDS: readonly ViolationKind[] = ["illegal-send", "never-finish", "cannot-end", "name-clash"];
+export type ViolationKind = "illegal-send" | "never-finish" | "cannot-end" | "name-clash" | "blocked-move";
+export const VIOLATION_KINDS: readonly ViolationKind[] = ["illegal-send", "never-finish", "cannot-end", "name-clash", "blocked-move"];
 
 export interface Violation {
   readonly kind: ViolationKind;
@@ -57,6 +60,7 @@ export function projectionViolations(d: SessionDescriptor): Violation[] {
     }
     return seen;
   };
+  const calls = openCalls(d, outEdges, out);
   const ends = d.states.filter((s) => outEdges[s.id]!.length === 0).map((s) => s.id);
   for (const role of d.roles.map((r) => r.name)) {
     const p = d.projections[role]!;
@@ -78,6 +82,19 @@ export function projectionViolations(d: SessionDescriptor): Violation[] {
             return e.sender === role && e.receiver === t.peer && label(e) === t.label;
           });
           if (!ok) out.push({ kind: "illegal-send", message: `${role}: local state ${s.id} offers send ${t.peer} ${t.label}, which global ${g} (held by ${d.states[g]!.holder}) does not allow` });
+        }
+      }
+      for (const t of moves) {
+        for (const id of t.edges) {
+          const e = d.edges[id]!;
+          const open = calls[e.from];
+          if (open === undefined) continue;
+          // The response of the innermost call frees its caller; every other open call's caller waits.
+          const waiting = e.kind === "response" ? open.slice(0, -1) : open;
+          const call = waiting.find((c) => c.caller === role);
+          if (call !== undefined) {
+            out.push({ kind: "blocked-move", message: `${role}: local state ${s.id} ${t.direction === "send" ? "offers send" : "expects receive"} ${t.peer} ${t.label} (edge ${id}), in the body of its own call to ${call.callee} ${call.rpc} (edge ${call.edge}), while it waits for the response` });
+          }
         }
       }
       const names = stateMoveNames(moves);
@@ -107,4 +124,49 @@ export function projectionViolations(d: SessionDescriptor): Violation[] {
     }
   }
   return out;
+}
+
+interface OpenCall {
+  readonly caller: string;
+  readonly callee: string;
+  readonly rpc: string;
+  /** The request edge. */
+  readonly edge: number;
+}
+
+/**
+ * The calls open at each global state, outermost first: a request opens a call, the response of the
+ * innermost open call closes it. Reports a response that closes no open call, or a state reached with
+ * two different sets of open calls (a loop that leaves a body), as blocked-move.
+ */
+function openCalls(d: SessionDescriptor, outEdges: readonly number[][], out: Violation[]): Array<readonly OpenCall[] | undefined> {
+  const at: Array<readonly OpenCall[] | undefined> = new Array(d.states.length);
+  const key = (cs: readonly OpenCall[]) => cs.map((c) => c.edge).join(",");
+  at[d.initial] = [];
+  const queue = [d.initial];
+  for (let head = 0; head < queue.length; head++) {
+    const g = queue[head]!;
+    const open = at[g]!;
+    for (const id of outEdges[g]!) {
+      const e = d.edges[id]!;
+      let next: readonly OpenCall[] = open;
+      if (e.kind === "request") next = [...open, { caller: e.sender, callee: e.receiver, rpc: e.rpc, edge: id }];
+      else if (e.kind === "response") {
+        const top = open[open.length - 1];
+        if (top === undefined || top.callee !== e.sender || top.caller !== e.receiver || top.rpc !== e.rpc) {
+          out.push({ kind: "blocked-move", message: `edge ${id} (${e.sender} -> ${e.receiver} ${e.rpc} response) closes no open call at global ${g}` });
+          continue;
+        }
+        next = open.slice(0, -1);
+      }
+      const known = at[e.to];
+      if (known === undefined) {
+        at[e.to] = next;
+        queue.push(e.to);
+      } else if (key(known) !== key(next)) {
+        out.push({ kind: "blocked-move", message: `global ${e.to} is reached inside the calls of edges [${key(known)}] and of edges [${key(next)}]` });
+      }
+    }
+  }
+  return at;
 }

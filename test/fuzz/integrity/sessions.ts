@@ -156,7 +156,9 @@ export function render(tree: Tree): Rendered {
   const out: string[] = [];
   const used = new Set<string>();
   let labels = 0;
-  const others = (h: string) => roles.filter((r) => r !== h);
+  // The callers of the calls whose bodies are being rendered: they wait for the response, so they take no part.
+  const waiting: string[] = [];
+  const others = (h: string) => roles.filter((r) => r !== h && !waiting.includes(r));
   const saw = (f: Flow, pairs: ReadonlyArray<readonly [string, string]>): Map<string, ReadonlySet<string>> => {
     const m = new Map(f.seen);
     for (const [r, x] of pairs) m.set(r, new Set([...(m.get(r) ?? []), x]));
@@ -212,9 +214,11 @@ export function render(tree: Tree): Rendered {
       return { holder: n.call ? from : to, bound, seen };
     }
     let inner: Flow | undefined = { holder: to, bound, seen };
-    if (n.body !== null) {
+    if (n.body !== null && others(to).some((r) => r !== from)) {
       out.push(`${head} {`);
+      waiting.push(from);
       inner = handTo(block(n.body, inner, []), to);
+      waiting.pop();
       out.push("}");
       if (inner === undefined) return undefined;
     } else out.push(head);
