@@ -79,6 +79,8 @@ run("npm", ["install", "--save-dev", ...npm, ...DEV_INSTALL.map((n) => tarballs[
 if (existsSync(join(repo, "node_modules", "tsx"))) throw new Error("tsx is installed in the service repo: the test must run on plain node");
 // Redis's client is an optional peer: a service that does not replicate its roles does not install it.
 if (existsSync(join(repo, "node_modules", "redis"))) throw new Error("redis is installed in the service repo, though the runtime does not need it without a Redis store");
+// So is the OpenTelemetry API: without it the runtime records nothing and runs the same (runtime/telemetry.ts).
+if (existsSync(join(repo, "node_modules", "@opentelemetry", "api"))) throw new Error("@opentelemetry/api is installed in the service repo, though the runtime does not need it");
 const bin = (name) => join(repo, "node_modules", ".bin", name);
 
 // ---------------------------------------------------------------- 3. generate, type-check, keys

@@ -49,6 +49,14 @@ export function checkRuntimeOptions(options: unknown): void {
   if (peers !== undefined && typeof peers !== "function" && (peers === null || typeof peers !== "object" || Array.isArray(peers))) {
     throw new TypeError(`${WHERE}: options.peers must be a Map, an object or a function from a principal to its address, got ${describe(peers)}`);
   }
+  const telemetry = o["telemetry"];
+  if (telemetry !== undefined && telemetry !== false) {
+    if (telemetry === null || typeof telemetry !== "object" || Array.isArray(telemetry)) throw new TypeError(`${WHERE}: options.telemetry must be false or { meterProvider?, tracerProvider? }, got ${describe(telemetry)}`);
+    for (const [k, method] of [["meterProvider", "getMeter"], ["tracerProvider", "getTracer"]] as const) {
+      const v = (telemetry as Record<string, unknown>)[k];
+      if (v !== undefined && (v === null || typeof (v as Record<string, unknown>)[method] !== "function")) throw new TypeError(`${WHERE}: options.telemetry.${k} must be an OpenTelemetry ${k === "meterProvider" ? "MeterProvider" : "TracerProvider"} (with ${method}()), got ${describe(v)}`);
+    }
+  }
   if ("verifyAttestations" in o) throw new TypeError(`${WHERE}: verifyAttestations is not an option: attestations are always verified`);
 }
 

@@ -9,6 +9,7 @@
  * const server = new grpc.Server({ interceptors: [runtime.serverInterceptor()] });
  * runtime.serve(server, ShoppingO, { request: async ({ message, next }) => { await next.contract({ contract: message.item }); } });
  */
+import { Telemetry, type TelemetryOptions } from "../runtime/telemetry.js";
 import * as grpc from "@grpc/grpc-js";
 import type { SecurityAlert } from "../errors.js";
 import { fromServiceError, refusalStatus, SecSessionError } from "../errors.js";
@@ -95,6 +96,13 @@ export interface SessionRuntimeOptions {
    * overrides it). Default: until the session expires.
    */
   readonly receiveTimeoutMs?: number;
+  /**
+   * OpenTelemetry (docs/observability.md): by default the providers
+   * registered globally with `@opentelemetry/api` (a no-op when the package
+   * is not installed or no SDK is registered; register them before creating
+   * the runtime), or the providers given here; `false` records nothing.
+   */
+  readonly telemetry?: TelemetryOptions;
 }
 
 /** Creates a runtime; throws a TypeError or RangeError naming the option at fault. */
@@ -112,11 +120,11 @@ export class SessionRuntime implements Transport {
   private readonly replicated = new Set<string>();
   private readonly clients = new Map<string, grpc.Client>();
   private readonly servedServices = new WeakMap<grpc.Server, Set<string>>();
-  private readonly clientInterceptorFn = createClientInterceptor();
+  private readonly clientInterceptorFn = createClientInterceptor((metadata) => this.core.telemetry.inject(metadata));
   readonly receiveTimeoutMs: number | undefined;
   private readonly expiryTimer: ReturnType<typeof setInterval> | undefined;
   private readonly serverInterceptorFn = createServerInterceptor(
-    (path, bytes, peer) => this.dispatch(path, bytes, peer),
+    (path, bytes, peer, metadata) => this.core.telemetry.within(metadata, () => this.dispatch(path, bytes, peer)),
     (e, peer) => void this.core.alert(e, "", -1, peer),
   );
 
@@ -143,6 +151,7 @@ export class SessionRuntime implements Transport {
     }
     const idle = wholeMs("sessionIdleTimeoutMs", options.sessionIdleTimeoutMs, DEFAULT_SESSION_IDLE_TIMEOUT_MS);
     this.core.openSessions = new OpenSessions(idle, wholeMs("maxSessionsPerPrincipal", options.maxSessionsPerPrincipal, DEFAULT_MAX_SESSIONS_PER_PRINCIPAL, "a whole number ≥ 0"));
+    this.core.telemetry = new Telemetry(options.telemetry, () => this.core.openSessions.size);
     if (options.receiveTimeoutMs !== undefined) checkTimeout("receiveTimeoutMs", options.receiveTimeoutMs);
     this.receiveTimeoutMs = options.receiveTimeoutMs;
     // Idle sessions are expired even when nothing else happens; the timer does not keep the process alive.

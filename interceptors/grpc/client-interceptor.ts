@@ -4,17 +4,18 @@
  * leave, even if grpc-js calls us asynchronously), and opens the response
  * (a response envelope, or the receipt of a one-way message).
  */
-import { InterceptingCall, type Interceptor } from "@grpc/grpc-js";
+import { InterceptingCall, type Interceptor, type Metadata } from "@grpc/grpc-js";
 import { SecSessionError } from "../errors.js";
 import { CheckedReceipt, PendingSend, RefusedResponse, SealedBytes, sealThenPass } from "./sealed.js";
 
 /** Creates the client interceptor of a runtime. */
-export function createClientInterceptor(): Interceptor {
+export function createClientInterceptor(inject: (metadata: Metadata) => void = () => undefined): Interceptor {
   return (options, nextCall) => {
     let pending: PendingSend | undefined;
     let answered = false;
     const call: InterceptingCall = new InterceptingCall(nextCall(options), {
       start(metadata, listener, next) {
+        inject(metadata); // the caller's trace context, for the server's spans (runtime/telemetry.ts)
         next(metadata, {
           onReceiveMessage(message: unknown, nextMessage: (m: unknown) => void) {
             if (pending === undefined || !(message instanceof SealedBytes)) return nextMessage(message);

@@ -13,7 +13,7 @@
  * happen together even if the call is cancelled meanwhile; the gRPC handler
  * only connects the call to the session's answer.
  */
-import { ServerInterceptingCall, type ServerInterceptor } from "@grpc/grpc-js";
+import { ServerInterceptingCall, type Metadata, type ServerInterceptor } from "@grpc/grpc-js";
 import { refusalStatus, SecSessionError } from "../errors.js";
 import { OpenedMessage, PendingReceipt, PendingSend, SealedBytes, sealThenPass } from "./sealed.js";
 import { defences } from "../monitor/defences.js";
@@ -22,7 +22,7 @@ import { defences } from "../monitor/defences.js";
  * Opens a message received on `path` and delivers it to its session
  * (undefined: not a session rpc). Rejects with the refusal.
  */
-export type Dispatch = (path: string, bytes: Uint8Array, peer: string) => Promise<OpenedMessage> | undefined;
+export type Dispatch = (path: string, bytes: Uint8Array, peer: string, metadata?: Metadata) => Promise<OpenedMessage> | undefined;
 
 /** Reports a refusal the interceptor makes itself (a call with several messages). */
 export type RefusalSink = (e: SecSessionError, peer: string) => void;
@@ -33,15 +33,20 @@ export function createServerInterceptor(dispatch: Dispatch, refused: RefusalSink
     let first: SealedBytes | undefined;
     let deliver: ((m: unknown) => void) | undefined;
     let done = false;
+    let metadata: Metadata | undefined; // the caller's, for the trace context of the message's span
     // The defence switched off (tests only): each message is opened as it arrives, as before it existed.
     const openAtOnce = (message: SealedBytes, nextMessage: (m: unknown) => void): void => {
-      const opened = dispatch(method.path, message.bytes, call.getPeer());
+      const opened = dispatch(method.path, message.bytes, call.getPeer(), metadata);
       if (opened === undefined) return nextMessage(message);
       opened.then(nextMessage, (e: unknown) => call.sendStatus(refusalStatus(SecSessionError.from(e))));
     };
     return new ServerInterceptingCall(call, {
       start(next) {
         next({
+          onReceiveMetadata(m: Metadata, nextMetadata: (m: Metadata) => void) {
+            metadata = m;
+            nextMetadata(m);
+          },
           onReceiveMessage(message: unknown, nextMessage: (m: unknown) => void) {
             if (!(message instanceof SealedBytes)) return nextMessage(message);
             if (!defences.oneMessagePerCall) return openAtOnce(message, nextMessage);
@@ -63,7 +68,7 @@ export function createServerInterceptor(dispatch: Dispatch, refused: RefusalSink
             if (first === undefined || deliver === undefined) return halfClose();
             done = true;
             const pass = deliver;
-            const opened = dispatch(method.path, first.bytes, call.getPeer());
+            const opened = dispatch(method.path, first.bytes, call.getPeer(), metadata);
             if (opened === undefined) {
               pass(first);
               halfClose();

@@ -4,6 +4,7 @@
  * transport-agnostic wrap/unwrap API (Themis's buffer-aware API) that the
  * gRPC interceptors use and that works on its own.
  */
+import type { PartyLabels } from "./telemetry.js";
 import { createRegistry, fromBinary, type DescFile, type DescMessage, type DescService, type Message } from "@bufbuild/protobuf";
 import type { EdgeDescriptor, SessionDescriptor } from "../descriptor/types.js";
 import { SecSessionError } from "../errors.js";
@@ -43,6 +44,8 @@ export const MAX_ENVELOPE_BYTES = 4 * 1024 * 1024;
 /** One role of one session in one runtime. */
 export class Party {
   readonly plan: SessionPlan;
+  /** What this party's spans and metrics say of it. */
+  private readonly labels: PartyLabels;
   readonly ctx: MonitorContext;
   private readonly schemas: (typeName: string) => DescMessage | undefined;
   private readonly services: (typeName: string) => DescService | undefined;
@@ -54,6 +57,7 @@ export class Party {
     file: DescFile,
   ) {
     this.plan = planOf(descriptor);
+    this.labels = { session: descriptor.name, code: descriptor.code, role };
     if (!this.plan.roles.includes(role)) throw new Error(`secsession: session ${descriptor.name} has no role ${role}`);
     const registry = createRegistry(...withDependencies(file));
     this.schemas = (t) => registry.getMessage(t);
@@ -98,11 +102,20 @@ export class Party {
    * Seals `message` as `edge` of the session `sessionKey`, committing the
    * sender's next state. Returns the envelope bytes to send.
    */
-  async wrap(
+  wrap(
     sessionKey: string,
     edge: EdgeDescriptor,
     message: Message,
     bindings: readonly RoleBinding[] = [],
+  ): Promise<{ bytes: Uint8Array; state: SessionState; expectedReceipt: Uint8Array | undefined }> {
+    return this.core.telemetry.seal(this.labels, edgeLabel(edge), () => this.sealOnce(sessionKey, edge, message, bindings), (r) => r.state.principals[edge.receiver]);
+  }
+
+  private async sealOnce(
+    sessionKey: string,
+    edge: EdgeDescriptor,
+    message: Message,
+    bindings: readonly RoleBinding[],
   ): Promise<{ bytes: Uint8Array; state: SessionState; expectedReceipt: Uint8Array | undefined }> {
     const schema = this.schemas(edge.messageType)!;
     if (message.$typeName !== schema.typeName) throw new Error(`secsession: edge ${edge.id} carries ${schema.typeName}, got ${message.$typeName}`);
@@ -146,10 +159,26 @@ export class Party {
    * As unwrap, for an envelope already decoded by decodeIncoming: a message
    * is decoded once, strictly, whoever routes it (the runtime's dispatch).
    */
-  async unwrapDecoded(env: WireEnvelope, rpc: string, kinds: readonly EdgeDescriptor["kind"][], peer: string, session?: string): Promise<Received> {
+  unwrapDecoded(env: WireEnvelope, rpc: string, kinds: readonly EdgeDescriptor["kind"][], peer: string, session?: string): Promise<Received> {
+    const edge = this.plan.edges[env.edge];
+    return this.core.telemetry.open(
+      this.labels,
+      edge === undefined ? `edge ${env.edge}` : edgeLabel(edge),
+      env.body.length + (env.mac?.length ?? 0),
+      () => this.openOnce(env, rpc, kinds, peer, session),
+      (r) => r.state.principals[r.edge.sender],
+    );
+  }
+
+  /** Counts and emits a refusal of this party; returns the error to throw. */
+  private alert(e: SecSessionError, sessionId: string, edge: number, peer: string): SecSessionError {
+    return this.core.alert(e, sessionId, edge, peer, this.labels);
+  }
+
+  private async openOnce(env: WireEnvelope, rpc: string, kinds: readonly EdgeDescriptor["kind"][], peer: string, session?: string): Promise<Received> {
     const sidHex = hex(env.sessionId);
     if (session !== undefined && sidHex !== session && defences.responseSession) {
-      throw this.core.alert(new SecSessionError("not-addressed", `the response belongs to session ${sidHex}, not to session ${session} of this call`), sidHex, env.edge, peer);
+      throw this.alert(new SecSessionError("not-addressed", `the response belongs to session ${sidHex}, not to session ${session} of this call`), sidHex, env.edge, peer);
     }
     const claimed = this.plan.edges[env.edge];
     const key = this.key(env.sessionId);
@@ -158,7 +187,7 @@ export class Party {
       const expired = this.core.openSessions.expiredAt(key);
       if (expired !== undefined) {
         const idle = this.core.openSessions.idleTimeoutMs;
-        throw this.core.alert(new SecSessionError("unknown-session", `session ${sidHex} expired: it was idle for more than ${idle} ms (sessionIdleTimeoutMs), and its state is gone`), sidHex, env.edge, peer);
+        throw this.alert(new SecSessionError("unknown-session", `session ${sidHex} expired: it was idle for more than ${idle} ms (sessionIdleTimeoutMs), and its state is gone`), sidHex, env.edge, peer);
       }
     }
     const decoded: { message?: Message } = {};
@@ -169,9 +198,9 @@ export class Party {
       verdict = openEnvelope(this.ctx, env, rpc, kinds, current, check);
     } catch (e: unknown) {
       // A fault of this runtime or of a hook it calls (a resolver that threw): refused as internal, with the detail in the alert only.
-      throw this.core.alert(SecSessionError.from(e), sidHex, env.edge, peer);
+      throw this.alert(SecSessionError.from(e), sidHex, env.edge, peer);
     }
-    if (!verdict.ok) throw this.core.alert(new SecSessionError(verdict.kind, verdict.reason), verdict.sessionId, verdict.edge, peer);
+    if (!verdict.ok) throw this.alert(new SecSessionError(verdict.kind, verdict.reason), verdict.sessionId, verdict.edge, peer);
     const edge = verdict.value.edge;
     const message = decoded.message;
     const { state, joined } = verdict.value;
@@ -185,11 +214,11 @@ export class Party {
         receipt = edge.kind === "oneway" ? encodeEnvelope(sealReceipt(this.ctx, state, edge, verdict.value.keyVersion)) : undefined;
       } catch (e: unknown) {
         keying.abandon();
-        throw this.core.alert(SecSessionError.from(e, "bad-attestation"), sidHex, edge.id, peer);
+        throw this.alert(SecSessionError.from(e, "bad-attestation"), sidHex, edge.id, peer);
       }
       if (!(await this.commit(key, current?.version, state, sidHex, edge.id, peer))) {
         keying.abandon();
-        throw this.core.alert(new SecSessionError(current === undefined ? "replayed-start" : "conflict", "another copy of this message was accepted first"), sidHex, edge.id, peer);
+        throw this.alert(new SecSessionError(current === undefined ? "replayed-start" : "conflict", "another copy of this message was accepted first"), sidHex, edge.id, peer);
       }
       // A start is entered in the replay cache once its state is committed, so a
       // store failure in between leaves nothing behind that refuses the retry.
@@ -203,7 +232,7 @@ export class Party {
         }
         if (!fresh) {
           await this.undoOrKeep(key, current, state, keying);
-          throw this.core.alert(new SecSessionError("replayed-start", "this session start was already accepted"), sidHex, edge.id, peer);
+          throw this.alert(new SecSessionError("replayed-start", "this session start was already accepted"), sidHex, edge.id, peer);
         }
       }
       // The items as checked (the receiver's own step count; the payload hash of the message as sent).
@@ -245,7 +274,7 @@ export class Party {
     const r = open.reserve(key, owner, this.core.now(), defences.sessionCap);
     if (r !== "full") return r === "reserved";
     keying.abandon();
-    throw this.core.alert(
+    throw this.alert(
       new SecSessionError("session-limit", `principal ${JSON.stringify(owner)} holds ${open.heldBy(owner)} open sessions here, the most it may (maxSessionsPerPrincipal ${open.maxPerPrincipal}): this session is refused and nothing of it is stored`),
       sidHex,
       edge.id,
@@ -289,9 +318,9 @@ export class Party {
       await append();
     } catch (e: unknown) {
       if (await this.undoOrKeep(key, previous, next, keying)) {
-        throw this.core.alert(new SecSessionError("store-unavailable", "the evidence log cannot be appended: the message is not accepted", { cause: e }), sid, edge, peer);
+        throw this.alert(new SecSessionError("store-unavailable", "the evidence log cannot be appended: the message is not accepted", { cause: e }), sid, edge, peer);
       }
-      throw this.core.alert(new SecSessionError("store-unavailable", "the evidence log cannot be appended and the store cannot undo the commit: the message stands without its evidence", { cause: e }), sid, edge, peer);
+      throw this.alert(new SecSessionError("store-unavailable", "the evidence log cannot be appended and the store cannot undo the commit: the message stands without its evidence", { cause: e }), sid, edge, peer);
     }
   }
 
@@ -357,13 +386,13 @@ export class Party {
   /** Checks the receipt of a one-way message this party sent (state: after sending). */
   checkReceipt(bytes: Uint8Array, sent: SessionState, edge: EdgeDescriptor, peer: string, expected: Uint8Array | undefined): void {
     const env = this.decode(bytes, peer);
-    const fail = (reason: string) => this.core.alert(new SecSessionError("bad-ack", reason), sent.key, edge.id, peer);
+    const fail = (reason: string) => this.alert(new SecSessionError("bad-ack", reason), sent.key, edge.id, peer);
     if (!env.ack || env.edge !== edge.id || env.step !== sent.step || !constantTimeEqual(env.sessionId, sent.sessionId)) {
       throw fail("the receipt is not for the message sent");
     }
     if (edge.security.authenticity === "none") return;
     const malformed = readLazyParts(env);
-    if (malformed !== undefined) throw this.core.alert(new SecSessionError("malformed", `the envelope does not decode: ${malformed}`), sent.key, edge.id, peer);
+    if (malformed !== undefined) throw this.alert(new SecSessionError("malformed", `the envelope does not decode: ${malformed}`), sent.key, edge.id, peer);
     const a = env.attestations.find((x) => x.role === edge.receiver);
     if (a === undefined) throw fail("the receipt carries no attestation");
     if (edge.security.authenticity === "hmac-sha256") {
@@ -478,7 +507,7 @@ export class Party {
 
   private storeDown(e: unknown, sid: string, edge: number, peer: string): SecSessionError {
     const reason = e instanceof StoreUnavailableError ? e.message : "the session store failed";
-    return this.core.alert(new SecSessionError("store-unavailable", reason, { cause: e }), sid, edge, peer);
+    return this.alert(new SecSessionError("store-unavailable", reason, { cause: e }), sid, edge, peer);
   }
 }
 
@@ -507,4 +536,9 @@ function withDependencies(file: DescFile): DescFile[] {
     stack.push(...f.dependencies);
   }
   return [...out.values()];
+}
+
+/** An edge as spans name it: `c -> w: wsne.Worker/Request (request)`. */
+function edgeLabel(e: EdgeDescriptor): string {
+  return `${e.sender} -> ${e.receiver}: ${e.rpc.slice(1)} (${e.kind})`;
 }

@@ -2,6 +2,7 @@
  * What parties share within one runtime: identity, crypto backend, keys,
  * stores, clock, alerts and metrics.
  */
+import { Telemetry, type PartyLabels } from "./telemetry.js";
 import { toBinary, type DescMessage, type Message } from "@bufbuild/protobuf";
 import { EnvelopeSchema, type Envelope } from "../../gen/secsession/v1/envelope_pb.js";
 import { SecSessionError, type AlertKind, type SecurityAlert } from "../errors.js";
@@ -39,6 +40,8 @@ export class RuntimeCore {
   maxClockSkewMs = DEFAULT_MAX_CLOCK_SKEW_MS;
   /** The sessions held open, their idle time and who opened them (SessionRuntimeOptions.sessionIdleTimeoutMs, maxSessionsPerPrincipal). */
   openSessions = new OpenSessions(DEFAULT_SESSION_IDLE_TIMEOUT_MS, DEFAULT_MAX_SESSIONS_PER_PRINCIPAL);
+  /** OpenTelemetry metrics and spans (a no-op unless an SDK is registered or providers are given). */
+  telemetry = new Telemetry(false, () => 0);
 
   constructor(
     /** Replaced when the prekey rotates (SessionRuntime.rotatePrekey). */
@@ -130,9 +133,10 @@ export class RuntimeCore {
     return toBinary(EnvelopeSchema, e);
   }
 
-  /** Counts and emits a refusal; returns the error to throw. */
-  alert(e: SecSessionError, sessionId: string, edge: number, peer: string): SecSessionError {
+  /** Counts and emits a refusal; returns the error to throw. `labels`: the party that refused, when one did. */
+  alert(e: SecSessionError, sessionId: string, edge: number, peer: string, labels?: PartyLabels): SecSessionError {
     this.metrics.refused[e.kind] = (this.metrics.refused[e.kind] ?? 0) + 1;
+    this.telemetry.refused(e.kind, labels);
     this.emit({ kind: e.kind, sessionId, edge, peer, reason: e.reason });
     return e;
   }

@@ -1,0 +1,222 @@
+/**
+ * OpenTelemetry, through `@opentelemetry/api` only (docs/observability.md).
+ * The API is an optional peer of secsession: when it is not installed, or no
+ * SDK is registered, every instrument is a no-op and nothing is recorded.
+ *
+ * Metrics (meter `secsession`): accepted, sent and refused messages (by
+ * session, role, and alert kind for refusals), seal and open durations,
+ * envelope sizes, and the sessions held open. Traces (tracer `secsession`):
+ * a span per message sealed (`secsession.seal`) or opened
+ * (`secsession.open`), a child of the context active when it runs — on a
+ * server, the caller's trace context carried in the gRPC metadata
+ * (`traceparent`, injected by our client interceptor and extracted by our
+ * server interceptor, with the propagator the application registered).
+ *
+ * Attributes name the session, the role, the edge, the peer principal and
+ * the alert kind; never keys, payloads, reasons or anything a peer sent
+ * besides its envelope's routing fields. Metric attributes stay of bounded
+ * cardinality: no session ids or principals there, only on spans.
+ */
+import { createRequire } from "node:module";
+import type { AlertKind } from "../errors.js";
+
+/** What telemetry needs of a MeterProvider (`@opentelemetry/api`'s `MeterProvider`). */
+export interface MeterProviderLike {
+  getMeter(name: string, version?: string): unknown;
+}
+/** What telemetry needs of a TracerProvider (`@opentelemetry/api`'s `TracerProvider`). */
+export interface TracerProviderLike {
+  getTracer(name: string, version?: string): unknown;
+}
+
+/**
+ * `SessionRuntimeOptions.telemetry`: `false` records nothing; otherwise the
+ * given providers, or the globally registered ones (`metrics.setGlobalMeterProvider`,
+ * `trace.setGlobalTracerProvider`, e.g. by the OpenTelemetry Node SDK — register them
+ * before creating the runtime).
+ */
+export type TelemetryOptions = false | { readonly meterProvider?: MeterProviderLike; readonly tracerProvider?: TracerProviderLike };
+
+/** The instrumentation scope's version: the package's. */
+const VERSION = "0.1.0";
+
+type Attributes = Record<string, string | number | boolean>;
+interface Counter {
+  add(n: number, a?: Attributes): void;
+}
+interface Histogram {
+  record(v: number, a?: Attributes): void;
+}
+interface ObservableResult {
+  observe(v: number, a?: Attributes): void;
+}
+interface Meter {
+  createCounter(name: string, o?: object): Counter;
+  createHistogram(name: string, o?: object): Histogram;
+  createObservableGauge(name: string, o?: object): { addCallback(cb: (r: ObservableResult) => void): void };
+}
+interface Span {
+  setAttribute(k: string, v: string | number | boolean): unknown;
+  setStatus(s: { code: number; message?: string }): unknown;
+  end(): void;
+}
+interface Tracer {
+  startSpan(name: string, options?: { kind?: number; attributes?: Attributes }, context?: unknown): Span;
+}
+interface OtelApi {
+  metrics: { getMeterProvider(): MeterProviderLike };
+  trace: { getTracerProvider(): TracerProviderLike };
+  context: { active(): unknown; with<T>(ctx: unknown, fn: () => T): T };
+  propagation: {
+    inject(ctx: unknown, carrier: unknown, setter: { set(c: unknown, k: string, v: string): void }): void;
+    extract(ctx: unknown, carrier: unknown, getter: { get(c: unknown, k: string): string | string[] | undefined; keys(c: unknown): string[] }): unknown;
+  };
+  ROOT_CONTEXT: unknown;
+  SpanStatusCode: { ERROR: number };
+  SpanKind: { INTERNAL: number };
+}
+
+let loaded: OtelApi | null | undefined;
+/** `@opentelemetry/api`, or null when it is not installed. */
+function otelApi(): OtelApi | null {
+  if (loaded !== undefined) return loaded;
+  try {
+    loaded = createRequire(import.meta.url)("@opentelemetry/api") as OtelApi;
+  } catch (e: unknown) {
+    if ((e as { code?: unknown }).code !== "MODULE_NOT_FOUND") throw e;
+    loaded = null;
+  }
+  return loaded;
+}
+
+/** What a span or a metric says of a party. */
+export interface PartyLabels {
+  readonly session: string;
+  readonly code: string;
+  readonly role: string;
+}
+
+/** gRPC metadata as the propagator reads and writes it. */
+interface MetadataLike {
+  get(key: string): Array<string | Buffer>;
+  set(key: string, value: string): void;
+  getMap(): Record<string, unknown>;
+}
+const setter = { set: (c: unknown, k: string, v: string) => (c as MetadataLike).set(k, v) };
+const getter = {
+  get: (c: unknown, k: string) => {
+    const v = (c as MetadataLike).get(k).filter((x): x is string => typeof x === "string");
+    return v.length === 0 ? undefined : v;
+  },
+  keys: (c: unknown) => Object.keys((c as MetadataLike).getMap()),
+};
+
+export class Telemetry {
+  private readonly api: OtelApi | null;
+  private readonly tracer: Tracer | undefined;
+  private readonly acceptedCount: Counter | undefined;
+  private readonly sentCount: Counter | undefined;
+  private readonly refusedCount: Counter | undefined;
+  private readonly sealTime: Histogram | undefined;
+  private readonly openTime: Histogram | undefined;
+  private readonly size: Histogram | undefined;
+
+  constructor(options: TelemetryOptions | undefined, openSessions: () => number) {
+    this.api = options === false ? null : otelApi();
+    if (options === false) return;
+    const api = this.api;
+    const meterProvider = options?.meterProvider ?? api?.metrics.getMeterProvider();
+    const tracerProvider = options?.tracerProvider ?? api?.trace.getTracerProvider();
+    const meter = meterProvider?.getMeter("secsession", VERSION) as Meter | undefined;
+    this.tracer = tracerProvider?.getTracer("secsession", VERSION) as Tracer | undefined;
+    if (meter === undefined) return;
+    this.acceptedCount = meter.createCounter("secsession.messages.accepted", { description: "Session messages accepted (opened, checked and committed)", unit: "{message}" });
+    this.sentCount = meter.createCounter("secsession.messages.sent", { description: "Session messages sealed and committed for sending", unit: "{message}" });
+    this.refusedCount = meter.createCounter("secsession.messages.refused", { description: "Messages refused, by alert kind", unit: "{message}" });
+    const ms = { explicitBucketBoundaries: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 1000] };
+    this.sealTime = meter.createHistogram("secsession.seal.duration", { description: "Time to seal and commit one message", unit: "ms", advice: ms });
+    this.openTime = meter.createHistogram("secsession.open.duration", { description: "Time to open, check and commit one message (refused or not)", unit: "ms", advice: ms });
+    const bytes = { explicitBucketBoundaries: [128, 256, 512, 1024, 4096, 16_384, 65_536, 262_144, 1_048_576, 4_194_304] };
+    this.size = meter.createHistogram("secsession.envelope.size", { description: "Envelope size (its body and MAC)", unit: "By", advice: bytes });
+    meter
+      .createObservableGauge("secsession.sessions.open", { description: "Sessions this runtime holds open", unit: "{session}" })
+      .addCallback((r) => r.observe(openSessions()));
+  }
+
+  /** Counts a refusal (every alert). */
+  refused(kind: AlertKind, labels: PartyLabels | undefined): void {
+    this.refusedCount?.add(1, { ...metricLabels(labels), "secsession.alert.kind": kind });
+  }
+
+  /** Seals one message under a span and the seal histograms; `bytes` of the result is the envelope. */
+  async seal<T extends { readonly bytes: Uint8Array }>(labels: PartyLabels, edge: string, run: () => Promise<T>, peer: (r: T) => string | undefined): Promise<T> {
+    if (this.tracer === undefined && this.sealTime === undefined) return run();
+    const span = this.tracer?.startSpan("secsession.seal", { kind: this.api?.SpanKind.INTERNAL ?? 0, attributes: spanLabels(labels, edge) });
+    const t0 = performance.now();
+    try {
+      const r = await run();
+      const p = peer(r);
+      if (p !== undefined) span?.setAttribute("secsession.peer", p);
+      const m = metricLabels(labels);
+      this.sealTime?.record(performance.now() - t0, m);
+      this.size?.record(r.bytes.length, { ...m, "secsession.direction": "sent" });
+      this.sentCount?.add(1, m);
+      return r;
+    } catch (e: unknown) {
+      this.fail(span, e);
+      throw e;
+    } finally {
+      span?.end();
+    }
+  }
+
+  /** Opens one message of `bytes` bytes under a span and the open histograms (accepted messages are counted here). */
+  async open<T>(labels: PartyLabels, edge: string, bytes: number, run: () => Promise<T>, peer: (r: T) => string | undefined): Promise<T> {
+    if (this.tracer === undefined && this.openTime === undefined) return run();
+    const span = this.tracer?.startSpan("secsession.open", { kind: this.api?.SpanKind.INTERNAL ?? 0, attributes: spanLabels(labels, edge) });
+    const t0 = performance.now();
+    const m = metricLabels(labels);
+    this.size?.record(bytes, { ...m, "secsession.direction": "received" });
+    try {
+      const r = await run();
+      const p = peer(r);
+      if (p !== undefined) span?.setAttribute("secsession.peer", p);
+      this.acceptedCount?.add(1, m);
+      return r;
+    } catch (e: unknown) {
+      this.fail(span, e);
+      throw e;
+    } finally {
+      this.openTime?.record(performance.now() - t0, m);
+      span?.end();
+    }
+  }
+
+  /** Writes the active trace context into outgoing gRPC metadata (the application's propagator). */
+  inject(metadata: MetadataLike): void {
+    if (this.tracer === undefined || this.api === null) return;
+    this.api.propagation.inject(this.api.context.active(), metadata, setter);
+  }
+
+  /** Runs `fn` in the trace context carried by incoming gRPC metadata, if any. */
+  within<T>(metadata: MetadataLike | undefined, fn: () => T): T {
+    if (this.tracer === undefined || this.api === null || metadata === undefined) return fn();
+    return this.api.context.with(this.api.propagation.extract(this.api.context.active(), metadata, getter), fn);
+  }
+
+  private fail(span: Span | undefined, e: unknown): void {
+    if (span === undefined) return;
+    const kind = (e as { kind?: unknown }).kind;
+    // The kind only: a refusal's reason may quote what a peer sent, and internal errors stay local.
+    if (typeof kind === "string") span.setAttribute("secsession.alert.kind", kind);
+    span.setStatus({ code: this.api?.SpanStatusCode.ERROR ?? 2, ...(typeof kind === "string" ? { message: kind } : {}) });
+  }
+}
+
+function metricLabels(l: PartyLabels | undefined): Attributes {
+  return l === undefined ? {} : { "secsession.session": l.session, "secsession.role": l.role };
+}
+
+function spanLabels(l: PartyLabels, edge: string): Attributes {
+  return { "secsession.session": l.session, "secsession.session.code": l.code, "secsession.role": l.role, "secsession.edge": edge };
+}
