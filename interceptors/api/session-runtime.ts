@@ -119,6 +119,10 @@ export class SessionRuntime implements Transport {
   /** `<code>:<role>` of the roles served by serveReplicated. */
   private readonly replicated = new Set<string>();
   private readonly clients = new Map<string, grpc.Client>();
+  /** Work in flight, for shutdown(): messages being opened, calls this runtime made, calls awaiting this runtime's answer. */
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly unanswered = new Map<OpenedMessage, Responder>();
+  private shuttingDown = false;
   private readonly servedServices = new WeakMap<grpc.Server, Set<string>>();
   private readonly clientInterceptorFn = createClientInterceptor((metadata) => this.core.telemetry.inject(metadata));
   readonly receiveTimeoutMs: number | undefined;
@@ -248,6 +252,7 @@ export class SessionRuntime implements Transport {
    */
   async start<M extends Machine, B>(def: RoleDefinition<M, B>, bindings: NoInfer<B>): Promise<RoleState<M, 0>> {
     checkRole("start", def);
+    if (this.shuttingDown) throw new Error("secsession: the runtime is shutting down: it starts no new session");
     const roles = def.descriptor.roles.filter((r) => !r.dynamic).map((r) => r.name);
     checkBindings(`start (session ${def.descriptor.name}, role ${def.role})`, bindings, roles);
     const party = this.party(def);
@@ -323,8 +328,54 @@ export class SessionRuntime implements Transport {
     this.clients.clear();
   }
 
+  /**
+   * Graceful shutdown: starts no new session, waits (at most `graceMs`,
+   * default 10 s) for the work in flight — messages being opened, calls this
+   * runtime made, and calls waiting for this runtime's response — then
+   * answers any call still waiting with UNAVAILABLE, closes the clients
+   * (close()) and, unless `closeStores` is false (stores shared with another
+   * runtime), the store and replay cache given to it when they can be closed
+   * (the Redis ones). Sessions already open may go on moving
+   * until then. Stop the gRPC server first (`server.tryShutdown`) so that no
+   * new call arrives; docs/scale-out.md, "Graceful shutdown".
+   */
+  async shutdown(options: { readonly graceMs?: number; readonly closeStores?: boolean } = {}): Promise<{ readonly drained: boolean; readonly unanswered: number }> {
+    const graceMs = options.graceMs ?? 10_000;
+    if (!Number.isFinite(graceMs) || graceMs < 0) throw new RangeError(`secsession: shutdown: graceMs must be a number of milliseconds ≥ 0, got ${String(graceMs)}`);
+    this.shuttingDown = true;
+    const deadline = Date.now() + graceMs;
+    while ((this.inFlight.size > 0 || this.unanswered.size > 0) && Date.now() < deadline) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const tick = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.min(50, Math.max(0, deadline - Date.now())))));
+      // Wakes when the work in flight settles, or at the next tick (calls waiting for an answer settle no promise here).
+      await (this.inFlight.size > 0 ? Promise.race([Promise.allSettled([...this.inFlight]), tick]) : tick);
+      clearTimeout(timer);
+    }
+    const drained = this.inFlight.size === 0 && this.unanswered.size === 0;
+    const left = this.unanswered.size;
+    for (const [, respond] of [...this.unanswered]) respond({ code: grpc.status.UNAVAILABLE, details: "secsession: the server shut down before this call's response was sent" });
+    this.close();
+    if (options.closeStores !== false) {
+      const closable = [this.options.store, this.options.replayCache] as Array<{ close?: () => Promise<void> | void } | undefined>;
+      for (const c of new Set(closable)) if (c !== undefined && typeof c.close === "function") await c.close();
+    }
+    return { drained, unanswered: left };
+  }
+
+  /** Tracks `p` as work in flight until it settles. */
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.inFlight.add(p);
+    const done = () => void this.inFlight.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
   /** Transport: sends a one-way message or request to its receiver and checks the outcome. */
   call(party: Party, send: PendingSend, options: SendOptions): Promise<Received | "receipt"> {
+    return this.track(this.callOnce(party, send, options));
+  }
+
+  private callOnce(party: Party, send: PendingSend, options: SendOptions): Promise<Received | "receipt"> {
     return party.state(send.sessionKey).then((st) => {
       const receiver = send.edge.receiver;
       const principal = send.bindings.find((b) => b.role === receiver)?.principal ?? st?.principals[receiver];
@@ -368,6 +419,10 @@ export class SessionRuntime implements Transport {
   private dispatch(path: string, bytes: Uint8Array, peer: string): Promise<OpenedMessage> | undefined {
     const candidates = [...this.parties.values()].filter((p) => p.receivesOn(path));
     if (candidates.length === 0) return undefined;
+    return this.track(this.dispatchTo(candidates, path, bytes, peer));
+  }
+
+  private dispatchTo(candidates: readonly Party[], path: string, bytes: Uint8Array, peer: string): Promise<OpenedMessage> {
     return Promise.resolve()
       .then(async () => {
         const env = decodeIncoming(this.core, bytes, peer);
@@ -415,7 +470,12 @@ export class SessionRuntime implements Transport {
   private deliver(opened: OpenedMessage): void {
     opened.delivered = true;
     const { party, received } = opened;
-    const respond = opened.respond;
+    // Until the session answers, the call is waiting on this runtime (shutdown() drains it).
+    const respond: Responder = (error, value) => {
+      if (!this.unanswered.delete(opened)) return; // answered already (or by shutdown)
+      opened.respond(error, value);
+    };
+    this.unanswered.set(opened, respond);
     const role = `${party.descriptor.code}:${party.role}`;
     // A replicated role gets a session object for this message only, at the local state the store implies
     // (docs/scale-out.md); otherwise the message reaches the session object this process holds, or a new one.
