@@ -75,9 +75,10 @@ export interface WireStart {
  * (the whole encoding when there is no MAC).
  *
  * `history` and `attestations`, the parts whose size the sender chooses, are
- * located by the decoding pass and counted (`historyLength`,
- * `attestationCount`), but read only when first used: a receiver refuses a
- * forged envelope on its MAC before it reads them. Reading them may throw
+ * stepped over and counted by the decoding pass (`historyLength`,
+ * `attestationCount`; it keeps where each run of them lies, nothing per
+ * item), and read only when first used: a receiver refuses a forged envelope
+ * on its MAC before it reads them. Reading them may throw
  * EnvelopeDecodeError (call `readLazyParts` first to get that as a value).
  */
 export interface WireEnvelope {
@@ -113,6 +114,7 @@ const EMPTY: Uint8Array = new Uint8Array(0);
 
 /** Decodes envelope bytes. Throws EnvelopeDecodeError. */
 export function decodeEnvelope(bytes: Uint8Array): WireEnvelope {
+  void SHAPES; // referenced, so that it lives as long as this module
   return readEnvelope(new Reader(bytes), bytes);
 }
 
@@ -254,8 +256,8 @@ function readEnvelope(r: Reader, bytes: Uint8Array): WireEnvelope {
   let edge = 0;
   let step = 0n;
   let payload = EMPTY;
-  const historyAt: number[] = [];
-  const attestationsAt: number[] = [];
+  const history = new Spans(DECODE_LIMITS.history);
+  const attestations = new Spans(DECODE_LIMITS.attestations);
   let start: WireStart | undefined;
   const keyUpdates: WireKeyUpdate[] = [];
   const bindings: RoleBinding[] = [];
@@ -274,14 +276,8 @@ function readEnvelope(r: Reader, bytes: Uint8Array): WireEnvelope {
       case V(3): edge = r.uint32(); break;
       case V(4): step = r.uint64(); break;
       case L(5): payload = r.bytes(end); break;
-      case L(6):
-        if (historyAt.length >= 2 * DECODE_LIMITS.history) fail(`more than ${DECODE_LIMITS.history} history entries`);
-        locate(r, end, historyAt);
-        break;
-      case L(7):
-        if (attestationsAt.length >= 2 * DECODE_LIMITS.attestations) fail(`more than ${DECODE_LIMITS.attestations} attestations`);
-        locate(r, end, attestationsAt);
-        break;
+      case L(6): r.pos = history.locateRun(r, bytes, end, L(6), "history entries"); break;
+      case L(7): r.pos = attestations.locateRun(r, bytes, end, L(7), "attestations"); break;
       case L(8):
         if (start !== undefined) fail("a second session start");
         start = readStart(r, r.delimited(end));
@@ -302,50 +298,130 @@ function readEnvelope(r: Reader, bytes: Uint8Array): WireEnvelope {
         other(r, t, end, ENVELOPE_FIELDS, "Envelope"); // unknown fields are dropped, never kept
     }
   }
-  let history: WireHistoryEntry[] | undefined;
-  let attestations: WireAttestation[] | undefined;
-  return {
-    version,
-    sessionId,
-    edge,
-    step,
-    payload,
-    get history() {
-      return (history ??= readEach(bytes, historyAt, readHistoryEntry));
-    },
-    historyLength: historyAt.length / 2,
-    get attestations() {
-      return (attestations ??= readEach(bytes, attestationsAt, readAttestation));
-    },
-    attestationCount: attestationsAt.length / 2,
-    start,
-    keyUpdates,
-    bindings,
-    ack,
-    payloadKeyVersion,
-    macKeyVersion,
-    mac,
-    body,
-  };
+  return new DecodedEnvelope(bytes, version, sessionId, edge, step, payload, history, attestations, start, keyUpdates, bindings, ack, payloadKeyVersion, macKeyVersion, mac, body);
 }
 
-/** Records where the length-delimited field that follows starts and ends, and skips it. */
-function locate(r: Reader, end: number, at: number[]): void {
-  const to = r.delimited(end);
-  at.push(r.pos, to);
-  r.pos = to;
-}
+/**
+ * Where the occurrences of one repeated sub-message field are in the buffer,
+ * and how many there are: decoding only steps over them (tag, length, skip),
+ * counting, and keeps one (start, end) pair per run of consecutive
+ * occurrences, not one per occurrence. A forged envelope's hundred thousand
+ * history entries cost a counter and one pair here; they are located again,
+ * one by one, only if the envelope passes its MAC and they are read.
+ */
+class Spans {
+  /** Runs: where each starts (the length of its first occurrence, after the tag) and ends. */
+  readonly runs: number[] = [];
+  /** Number of occurrences. */
+  count = 0;
+  constructor(private readonly limit: number) {}
 
-/** Reads the sub-messages located at `at` (start, end pairs) with `read`. */
-function readEach<T>(bytes: Uint8Array, at: readonly number[], read: (r: Reader, end: number) => T): T[] {
-  const r = new Reader(bytes);
-  const out: T[] = new Array<T>(at.length / 2);
-  for (let i = 0; i < at.length; i += 2) {
-    r.pos = at[i]!;
-    out[i / 2] = read(r, at[i + 1]!);
+  /**
+   * Steps over the occurrence whose tag (`tag`, one byte) the reader has
+   * just read, and those of the same field that follow it directly, in one
+   * tight loop (an envelope's history is one run of entries), and records the
+   * run. Returns the position after it. Lengths of one or two bytes are read
+   * here; longer ones, and anything else, go through the reader's own checks.
+   */
+  locateRun(r: Reader, b: Uint8Array, end: number, tag: number, what: string): number {
+    const runStart = r.pos;
+    let pos = runStart;
+    let n = this.count;
+    const limit = this.limit;
+    for (;;) {
+      if (n >= limit) fail(`more than ${limit} ${what}`);
+      let to: number;
+      const b0 = pos < end ? b[pos]! : 0x80;
+      const b1 = pos + 1 < end ? b[pos + 1]! : 0x80;
+      if (b0 < 0x80) to = pos + 1 + b0;
+      else if (b1 < 0x80) to = pos + 2 + ((b0 & 0x7f) | (b1 << 7));
+      else {
+        r.pos = pos;
+        to = r.delimited(end);
+      }
+      if (to > end) fail("length-delimited field overruns its message");
+      n++;
+      this.count = n;
+      pos = to;
+      if (pos >= end || b[pos] !== tag) break;
+      pos++;
+    }
+    this.runs.push(runStart, pos);
+    return pos;
   }
-  return out;
+
+  /** Reads the occurrences with `read`, run by run (decoding checked their framing). */
+  readEach<T>(bytes: Uint8Array, read: (r: Reader, end: number) => T): T[] {
+    const r = new Reader(bytes);
+    const out: T[] = new Array<T>(this.count);
+    let k = 0;
+    for (let i = 0; i < this.runs.length; i += 2) {
+      r.pos = this.runs[i]!;
+      const runEnd = this.runs[i + 1]!;
+      for (;;) {
+        const to = r.delimited(runEnd);
+        out[k++] = read(r, to);
+        r.pos = to;
+        if (to >= runEnd) break;
+        r.pos++; // the tag of the next occurrence, the same one-byte tag
+      }
+    }
+    return out;
+  }
 }
+
+/** A decoded envelope: its history and attestations are read from their spans when first used. */
+class DecodedEnvelope implements WireEnvelope {
+  private historyRead: WireHistoryEntry[] | undefined;
+  private attestationsRead: WireAttestation[] | undefined;
+  readonly historyLength: number;
+  readonly attestationCount: number;
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    readonly version: number,
+    readonly sessionId: Uint8Array,
+    readonly edge: number,
+    readonly step: bigint,
+    readonly payload: Uint8Array,
+    private readonly historyAt: Spans,
+    private readonly attestationsAt: Spans,
+    readonly start: WireStart | undefined,
+    readonly keyUpdates: readonly WireKeyUpdate[],
+    readonly bindings: readonly RoleBinding[],
+    readonly ack: boolean,
+    readonly payloadKeyVersion: number,
+    readonly macKeyVersion: number,
+    readonly mac: Uint8Array | undefined,
+    readonly body: Uint8Array,
+  ) {
+    this.historyLength = historyAt.count;
+    this.attestationCount = attestationsAt.count;
+  }
+
+  get history(): readonly WireHistoryEntry[] {
+    return (this.historyRead ??= this.historyAt.readEach(this.bytes, readHistoryEntry));
+  }
+
+  get attestations(): readonly WireAttestation[] {
+    return (this.attestationsRead ??= this.attestationsAt.readEach(this.bytes, readAttestation));
+  }
+}
+
+/**
+ * One live object of each class the decoder allocates per envelope. V8 holds
+ * an object shape (map) only weakly from its class: when the last object of a
+ * shape dies, the next full GC drops the shape and deoptimizes every function
+ * whose optimized code depends on it. Without these, each envelope decoded
+ * after a full GC ran the decoder in the interpreter until it was optimized
+ * again: 3–5 ms to locate the 6,000 entries of a forged 256 KiB history, against
+ * 0.2 ms with the optimized code kept (bench/refusal.ts measures after a full GC).
+ */
+const SHAPES: readonly object[] = [
+  new Reader(EMPTY),
+  new Spans(0),
+  new DecodedEnvelope(EMPTY, 0, EMPTY, 0, 0n, EMPTY, new Spans(0), new Spans(0), undefined, [], [], false, 0, 0, undefined, EMPTY),
+];
 
 /**
  * Reads the parts of `env` that decoding located but did not read (its
