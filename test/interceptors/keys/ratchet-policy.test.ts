@@ -152,18 +152,24 @@ const tryOpen = (m: Wire, enc: Uint8Array): boolean =>
 
 /**
  * The attacker: holds a copy of one side's whole pair state after message k, and the wire. It follows the root
- * through every step it can compute — symmetric steps from the root, DH steps with each private key it holds — and
+ * through every step it can compute — symmetric steps from the root, DH steps with each private key it holds and each
+ * public key it has seen — and
  * keeps the candidates whose keys open the message. Returns, per later message, whether it opened it and whether a
  * MAC it makes would verify at the receiver.
  */
 function attack(run: Run, stolen: PairState, k: number): Array<{ opened: boolean; forged: boolean }> {
   const privs = [stolen.mine?.privateKey, P.x25519.privateKey, Q.x25519.privateKey].filter((x): x is Uint8Array => x !== undefined);
+  // Every ratchet public key it has seen: in the stolen state and on the wire (DH(a, B) = DH(b, A): either private key will do).
+  const pubs = [stolen.theirs, stolen.mine?.publicKey, ...run.wire.slice(0, k + 1).flatMap((m) => (m.update?.kind === "ratchet" ? [m.update.publicKey] : []))].filter((x): x is Uint8Array => x !== undefined);
   let roots = [stolen.root];
   const out: Array<{ opened: boolean; forged: boolean }> = [];
   for (const m of run.wire.slice(k + 1)) {
     const u = m.update;
     if (u?.kind === "symmetric") roots = roots.map((r) => symmetricRoot(c, r, m.from, m.to, m.version));
-    else if (u?.kind === "ratchet") roots = roots.flatMap((r) => privs.map((priv) => hkdf32(c, r, c.x25519(priv, u.publicKey), label("ratchet"))));
+    else if (u?.kind === "ratchet") {
+      pubs.push(u.publicKey);
+      roots = roots.flatMap((r) => privs.flatMap((priv) => pubs.map((pub) => hkdf32(c, r, c.x25519(priv, pub), label("ratchet")))));
+    }
     const keys = roots.map((r) => directionKeys(c, r, m.from, m.to, m.version));
     const opening = keys.filter((d) => tryOpen(m, d.enc));
     const data = new TextEncoder().encode(`forged ${m.index}`);
