@@ -34,6 +34,14 @@ import { decodeState, encodeState, pairKeyBuffers } from "../../../interceptors/
 import type { SessionState } from "../../../interceptors/monitor/state.js";
 import { openPayload, sealPayload } from "../../../interceptors/wire/payload-crypto.js";
 import { label } from "../../../interceptors/wire/encoding.js";
+import { decodeEnvelope } from "../../../interceptors/wire/envelope-codec.js";
+import { inlineSession, world } from "../../support/inline-session.js";
+import { sessionCode } from "../../../interceptors/descriptor/code.js";
+import { create, createFileRegistry } from "@bufbuild/protobuf";
+import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
+import { compileFile } from "../../../plugin/compile.js";
+import { formatDiagnostic } from "../../../plugin/language/diagnostic.js";
+import { bufBuild } from "../../support/plugin-run.js";
 
 const c = createNodeBackend();
 const sid = c.randomBytes(32);
@@ -363,4 +371,76 @@ test("policies are checked: a bound is needed, and whole numbers", (t) => {
   t.regex(ratchetPolicyProblem({ messages: 0, seconds: 0 })!, /needs a bound/);
   t.regex(ratchetPolicyProblem({ messages: 1.5, seconds: 0 })!, /whole number/);
   t.regex(ratchetPolicyProblem({ messages: 1, seconds: -1 })!, /whole number/);
+});
+
+// ---- the session option, through the plugin and a running session ----
+
+const rates = (ratchet: string, keys = "") => `
+syntax = "proto3";
+package rates;
+import "google/protobuf/empty.proto";
+import "secsession/v1/options.proto";
+option (secsession.v1.session) = {
+  name: "Rates"
+  roles: [ { name: "c" }, { name: "b" service: "Bank" } ]
+  protocol: "rec L { choice at c { c => b.Rate; continue L; } or { c -> b.Bye; } }"
+  ${ratchet}
+  ${keys}
+};
+service Bank { rpc Rate(Msg) returns (Msg); rpc Bye(Msg) returns (google.protobuf.Empty); }
+message Msg { string text = 1; }
+`;
+
+/** The plugin's diagnostics for a .proto source, one a line. */
+function diagnostics(proto: string): string {
+  const built = bufBuild({ "inline/r.proto": proto });
+  const registry = createFileRegistry(create(FileDescriptorSetSchema, { file: built.files }));
+  const res = compileFile(registry.getFile("inline/r.proto")!, (n) => registry.getService(n), () => undefined);
+  return res.diagnostics.map(formatDiagnostic).join("\n");
+}
+
+test("the session option compiles into the descriptor; undeclared, the descriptor leaves it out (same session code)", (t) => {
+  t.deepEqual(inlineSession(rates("ratchet: { messages: 3 }")).descriptor.ratchet, { messages: 3, seconds: 0 });
+  t.deepEqual(inlineSession(rates("ratchet: { messages: 100 seconds: 30 }")).descriptor.ratchet, { messages: 100, seconds: 30 });
+  t.deepEqual(inlineSession(rates("ratchet: { every_turn: true }")).descriptor.ratchet, EVERY_TURN);
+  const plain = inlineSession(rates("")).descriptor;
+  t.false("ratchet" in plain);
+  t.not(plain.code, inlineSession(rates("ratchet: { seconds: 60 }")).descriptor.code, "a declared policy is part of the session code");
+  // An empty policy is no policy (proto3 writes no field of it): the default.
+  t.false("ratchet" in inlineSession(rates("ratchet: { messages: 0 }")).descriptor);
+  // A descriptor without a bound is refused by the runtime, whatever produced it.
+  const { code: _code, ...rest } = plain;
+  const unbounded = { ...rest, ratchet: { messages: 0, seconds: 0 } };
+  const w = world({ ...inlineSession(rates("")), descriptor: { ...unbounded, code: sessionCode(unbounded) } }, ["carol"]);
+  t.throws(() => w.party("carol", "c"), { message: /needs a bound/ });
+  t.regex(diagnostics(rates("ratchet: { every_turn: true messages: 4 }")), /ratchet every_turn already steps at every turn/);
+  t.regex(diagnostics(rates("ratchet: { messages: 4 }", "security: { key_establishment: KEY_ESTABLISHMENT_STATIC }")), /a ratchet policy applies to pair channels only/);
+  t.is(diagnostics(rates("ratchet: { messages: 4 }")), "");
+});
+
+test("a running session follows its policy: DH steps every 4 messages of a side, symmetric ones between, all accepted", async (t) => {
+  const count = async (ratchet: string) => {
+    const w = world(inlineSession(rates(ratchet)), ["carol", "bank"]);
+    const sid = (await w.party("carol", "c").start({ c: "carol", b: "bank" })).key;
+    const [rate, answer] = [w.edge("Rate", "request"), w.edge("Rate", "response")];
+    const kinds: string[] = [];
+    const note = (bytes: Uint8Array) => kinds.push(...decodeEnvelope(bytes).keyUpdates.map((u) => `${u.from}:${u.body.case}`));
+    for (let i = 0; i < 12; i++) {
+      const req = await w.wrap("carol", sid, rate, { text: `q${i}` });
+      note(req);
+      await w.unwrap("bank", rate, req, "carol");
+      const res = await w.wrap("bank", sid, answer, { text: `a${i}` });
+      note(res);
+      t.is(((await w.unwrap("carol", answer, res, "bank", sid)).message as unknown as { text: string }).text, `a${i}`);
+    }
+    return kinds;
+  };
+  const every = await count("ratchet: { every_turn: true }");
+  t.deepEqual(every, ["carol:noise", ...Array<string>(23).fill("").map((_, i) => `${i % 2 === 0 ? "bank" : "carol"}:ratchet`)]);
+  const four = await count("ratchet: { messages: 4 }");
+  t.is(four.length, 24, "one step a turn");
+  // Each side: its first reply (bank) or its first contact (carol), then a DH step at every 4th of its own messages' turn.
+  const side = (who: string) => four.filter((k) => k.startsWith(`${who}:`)).map((k) => k.split(":")[1]);
+  t.deepEqual(side("bank"), ["ratchet", "symmetric", "symmetric", "symmetric", "ratchet", "symmetric", "symmetric", "symmetric", "ratchet", "symmetric", "symmetric", "symmetric"]);
+  t.deepEqual(side("carol"), ["noise", "symmetric", "symmetric", "symmetric", "ratchet", "symmetric", "symmetric", "symmetric", "ratchet", "symmetric", "symmetric", "symmetric"]);
 });
