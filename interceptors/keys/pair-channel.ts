@@ -62,7 +62,7 @@ export interface PairState {
 /** A DH step at every turn. */
 export const EVERY_TURN: RatchetPolicy = Object.freeze({ messages: 1, seconds: 0 });
 
-/** The policy of a session that declares none: the first turn after 64 messages or 60 s (design note 15). */
+/** The policy of a session that declares none: the first turn after 64 messages or 60 s (design note 28). */
 export const DEFAULT_RATCHET: RatchetPolicy = Object.freeze({ messages: 64, seconds: 60 });
 
 const U32_MAX = 0xffff_ffff;
