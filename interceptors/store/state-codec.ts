@@ -7,8 +7,9 @@
  * Canonical: records are written sorted by key, optional values and booleans
  * have exactly one encoding, and nothing may follow the last field, so
  * `encodeState(decodeState(b))` equals `b` for every `b` of the current format
- * decode accepts. Format 1 (before ratchet policies) is still read: its pair
- * channels count as due for a DH step at their next turn.
+ * decode accepts, in the format it was written in. Format 1 (before ratchet
+ * policies) is still read: its pair channels count as due for a DH step at
+ * their next turn.
  *
  * Decoding is defensive (the input may be anything): every length and count
  * is checked against the bytes that remain before anything is allocated, every
@@ -24,7 +25,7 @@ import type { RoleBinding } from "../wire/encoding.js";
 import { hex } from "../wire/encoding.js";
 
 /** The version of the state encoding this build writes and reads. */
-export const STATE_FORMAT_VERSION = 2;
+export const STATE_FORMAT_VERSION: 2 = 2;
 
 /** The earlier format this build still reads (pair channels without `sent` and `dhAtMs`). */
 const FORMAT_1 = 1;
@@ -185,7 +186,7 @@ function writeDirection(w: Writer, what: string, d: DirectionKeys): void {
   w.fixed(`${what}.enc`, d.enc, KEY);
 }
 
-function writePair(w: Writer, what: string, p: PairState): void {
+function writePair(w: Writer, what: string, p: PairState, format: number): void {
   w.u32(`${what}.version`, p.version);
   w.fixed(`${what}.root`, p.root, KEY);
   w.optional(`${what}.mine`, p.mine, (at, m) => {
@@ -196,6 +197,11 @@ function writePair(w: Writer, what: string, p: PairState): void {
   w.optional(`${what}.send`, p.send, (at, d) => writeDirection(w, at, d));
   w.optional(`${what}.recv`, p.recv, (at, d) => writeDirection(w, at, d));
   w.bool(`${what}.mustRatchet`, p.mustRatchet);
+  if (format === FORMAT_1) {
+    // Exactly what format 1 decodes to (a channel due for a DH step), or it could not be carried.
+    if (p.sent !== 0xffff_ffff || p.dhAtMs !== 0) throw new StateCodecError(`${what}: a ratchet count and clock cannot be written in format 1`);
+    return;
+  }
   w.u32(`${what}.sent`, p.sent);
   w.safe(`${what}.dhAtMs`, p.dhAtMs);
 }
@@ -209,14 +215,17 @@ const DECIMAL = /^(0|[1-9][0-9]*)$/;
  * Encodes a role's session state. Throws StateCodecError for a state that
  * does not have the shape of SessionState (an unknown field included: the
  * codec would otherwise drop it silently) or exceeds MAX_STATE_BYTES.
+ * `format` 1 writes the earlier format, for the states it can carry exactly
+ * (what decoding format 1 gives); it exists to check that decoding it is canonical.
  */
-export function encodeState(st: SessionState): Uint8Array {
+export function encodeState(st: SessionState, format: 1 | 2 = STATE_FORMAT_VERSION): Uint8Array {
   if (st === null || typeof st !== "object") throw new StateCodecError("expected a SessionState object");
   const known: ReadonlySet<string> = new Set(STATE_FIELDS);
   for (const k of Object.keys(st)) if (!known.has(k)) throw new StateCodecError(`unknown field ${JSON.stringify(k)}: the state codec must be extended before such states can be exported`);
   const w = new Writer();
+  if (format !== FORMAT_1 && format !== STATE_FORMAT_VERSION) throw new StateCodecError(`format ${String(format)}: this build writes ${FORMAT_1} and ${STATE_FORMAT_VERSION}`);
   w.raw(MAGIC);
-  w.u8(STATE_FORMAT_VERSION);
+  w.u8(format);
   w.fixed("sessionId", st.sessionId, ID);
   if (st.key !== hex(st.sessionId)) throw new StateCodecError("key: must be the hex of sessionId");
   w.str("role", st.role);
@@ -254,12 +263,12 @@ export function encodeState(st: SessionState): Uint8Array {
     w.u32(`${at}.version`, u.version);
     w.u64(`${at}.step`, u.step);
     const c = UPDATE_CASES.indexOf(u.body?.case);
-    if (c < 0) throw new StateCodecError(`${at}.body.case: expected "noise", "ratchet" or "symmetric"`);
+    if (c < 0 || (format === FORMAT_1 && c > 1)) throw new StateCodecError(`${at}.body.case: expected "noise", "ratchet" or "symmetric"`);
     w.u8(c);
     w.bytes(`${at}.body.value`, u.body.value);
     w.bytes(`${at}.tag`, u.tag);
   });
-  w.record("pairs", st.pairs, (at, p) => writePair(w, at, p));
+  w.record("pairs", st.pairs, (at, p) => writePair(w, at, p, format));
   w.record("values", st.values, (at, v) => w.bytes(at, v));
   w.safe("version", st.version);
   return w.finish();
