@@ -41,6 +41,7 @@ export type {
   AuthenticityTechnique,
   HistoryMode,
   KeyEstablishmentMode,
+  RatchetPolicy,
 } from "./descriptor/types.js";
 export { sessionCode, verifySessionCode, canonicalJson } from "./descriptor/code.js";
 

@@ -23,6 +23,17 @@ export interface SessionSecurity extends DirectionSecurity {
   readonly keyEstablishment: KeyEstablishmentMode;
 }
 
+/**
+ * When a pair channel's step is a DH step (key establishment `noise`; docs/keys.md, "Ratchet policy"):
+ * at a side's first turn once it has sealed `messages` messages toward the peer (0: no message bound)
+ * or `seconds` seconds have passed (0: no time bound) since its own last DH step; every other step is
+ * symmetric. `{ messages: 1, seconds: 0 }` is a DH step at every turn. At least one bound is non-zero.
+ */
+export interface RatchetPolicy {
+  readonly messages: number;
+  readonly seconds: number;
+}
+
 export interface RoleDescriptor {
   readonly name: string;
   /** Fully-qualified name of the service the role serves, or null. */
@@ -108,6 +119,8 @@ export interface SessionDescriptor {
   readonly roles: readonly RoleDescriptor[];
   readonly security: SessionSecurity;
   readonly replayWindowMs: number;
+  /** The ratchet policy the session declares; absent: the default, 64 messages or 60 s (docs/keys.md). */
+  readonly ratchet?: RatchetPolicy;
   readonly initial: number;
   readonly states: readonly StateDescriptor[];
   readonly edges: readonly EdgeDescriptor[];

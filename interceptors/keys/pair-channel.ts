@@ -10,10 +10,16 @@
  * envelope, addressed to Q, and is carried by later roles until Q receives
  * it: no extra round trip, and Q can check MACs from a role it never talked to.
  *
- * DH ratchet: when the token passes back between the pair — P needs a send
- * key after receiving a new ratchet key from Q — P draws a fresh ratchet key
- * pair and mixes DH(new, Q's latest) into the root key; the version goes up
- * by one and every key of the old version is retired (zeroed).
+ * Steps: when the token passes back between the pair — P needs a send key
+ * after Q stepped — P makes a new version, by one of two steps the session's
+ * ratchet policy chooses (docs/keys.md, "Ratchet policy"):
+ * - a DH step: P draws a fresh ratchet key pair and mixes DH(new, Q's latest)
+ *   into the root key (heals a compromise of P's state);
+ * - a symmetric step: the new root is a one-way KDF of the old one, keyed by
+ *   the direction and the new version (forward secrecy per turn, no healing).
+ * Either way the version goes up by one and every key buffer of the old
+ * version is retired (zeroed); a ratchet private key still needed is moved
+ * into a fresh buffer, so no buffer outlives its version (the key vault).
  *
  * Functions here are pure: they return the new pair state and the buffers to
  * retire once the message that caused the change is committed.
@@ -23,6 +29,9 @@ import { hkdf32 } from "./pairwise.js";
 import { constantTimeEqual, zeroize, type CryptoBackend, type KeyPair } from "./crypto/index.js";
 import { concat, label, lp, lps, u32 } from "../wire/encoding.js";
 import type { SignedPrekey } from "./identity.js";
+import type { RatchetPolicy } from "../descriptor/types.js";
+
+export type { RatchetPolicy };
 
 /** Keys of one direction at one version. */
 export interface DirectionKeys {
@@ -42,14 +51,49 @@ export interface PairState {
   readonly theirs: Uint8Array | undefined;
   readonly send: DirectionKeys | undefined;
   readonly recv: DirectionKeys | undefined;
-  /** The peer contributed a ratchet key since this side's send keys were made. */
+  /** The peer stepped since this side's send keys were made: the next send makes a new version. */
   readonly mustRatchet: boolean;
+  /** Messages this side sealed with keys of this pair since its own last DH step (or first contact); saturates at 2³² − 1. */
+  readonly sent: number;
+  /** This side's clock (ms since the epoch) at its own last DH step or first contact; 0 if it made none. */
+  readonly dhAtMs: number;
+}
+
+/** A DH step at every turn. */
+export const EVERY_TURN: RatchetPolicy = Object.freeze({ messages: 1, seconds: 0 });
+
+/** The policy of a session that declares none: the first turn after 64 messages or 60 s (design note 28). */
+export const DEFAULT_RATCHET: RatchetPolicy = Object.freeze({ messages: 64, seconds: 60 });
+
+const U32_MAX = 0xffff_ffff;
+
+/** What is wrong with a ratchet policy, or undefined: whole seconds and messages up to 2³² − 1, at least one bound. */
+export function ratchetPolicyProblem(p: RatchetPolicy): string | undefined {
+  for (const [k, v] of [["messages", p.messages], ["seconds", p.seconds]] as const) {
+    if (!Number.isInteger(v) || v < 0 || v > U32_MAX) return `ratchet ${k} must be a whole number from 0 to ${U32_MAX}, not ${v}`;
+  }
+  if (p.messages === 0 && p.seconds === 0) return "a ratchet policy needs a bound (messages, seconds or every_turn): without one, a stolen state would never heal";
+  return undefined;
+}
+
+/** The pair state after this side sealed one more message with its keys. */
+export function countSent(st: PairState): PairState {
+  return st.sent >= U32_MAX ? st : { ...st, sent: st.sent + 1 };
+}
+
+/** True when this side's next step must be a DH step. */
+export function dhDue(st: PairState, policy: RatchetPolicy, nowMs: number): boolean {
+  if (st.mine === undefined) return true; // this side never contributed a ratchet key
+  // A turn always follows at least one message of this side's since its last DH step (that step's own): 1 is every turn.
+  if (policy.messages === 1 || (policy.messages > 0 && st.sent >= policy.messages)) return true;
+  return policy.seconds > 0 && nowMs - st.dhAtMs >= policy.seconds * 1000;
 }
 
 /** What a key update carries on the wire. */
 export type KeyUpdateBody =
   | { readonly kind: "noise"; readonly message: Uint8Array }
-  | { readonly kind: "ratchet"; readonly publicKey: Uint8Array; readonly tag: Uint8Array };
+  | { readonly kind: "ratchet"; readonly publicKey: Uint8Array; readonly tag: Uint8Array }
+  | { readonly kind: "symmetric"; readonly tag: Uint8Array };
 
 /** The two principals and the session a pair channel belongs to. */
 export interface PairContext {
@@ -118,10 +162,37 @@ function ratchetTag(c: CryptoBackend, oldRoot: Uint8Array, from: string, to: str
   return tag;
 }
 
+/** The MAC of a symmetric step (distinct from a ratchet tag: its label differs). */
+function symmetricTag(c: CryptoBackend, oldRoot: Uint8Array, from: string, to: string, version: number): Uint8Array {
+  const k = hkdf32(c, ZERO32, oldRoot, label("update"));
+  const tag = c.hmacSha256(k, concat(label("key-update-symmetric"), lps(from), lps(to), u32(version)));
+  zeroize(k);
+  return tag;
+}
+
+/** The root of a symmetric step by `from` to `version`: one-way from the old root, never the same for two directions or versions. */
+export function symmetricRoot(c: CryptoBackend, root: Uint8Array, from: string, to: string, version: number): Uint8Array {
+  return hkdf32(c, root, ZERO32, concat(label("symmetric"), lps(from), lps(to), u32(version)));
+}
+
+/** A ratchet key pair moved into a fresh private-key buffer (the old one is retired by the caller). */
+const moved = (k: KeyPair): KeyPair => ({ publicKey: k.publicKey, privateKey: k.privateKey.slice() });
+
 const keysOf = (d: DirectionKeys | undefined): Uint8Array[] => (d === undefined ? [] : [d.mac, d.enc]);
 
-/** This side's send keys toward the peer, with the key update to send when they are new. */
-export function sendKeys(ctx: PairContext, st: PairState | undefined): PairChange & { readonly update: (KeyUpdateBody & { version: number }) | undefined } {
+/**
+ * This side's send keys toward the peer, with the key update to send when they
+ * are new. A new version is made when the peer stepped since this side's send
+ * keys: a DH step when `policy` requires one at `nowMs` (`dhDue`), a symmetric
+ * step otherwise. The default policy here is a DH step at every turn; the
+ * monitor passes the session's.
+ */
+export function sendKeys(
+  ctx: PairContext,
+  st: PairState | undefined,
+  policy: RatchetPolicy = EVERY_TURN,
+  nowMs = 0,
+): PairChange & { readonly update: (KeyUpdateBody & { version: number }) | undefined } {
   const c = ctx.crypto;
   if (st === undefined) {
     // First contact: one Noise_K message whose payload is our first ratchet public key (and the peer's prekey id).
@@ -134,18 +205,30 @@ export function sendKeys(ctx: PairContext, st: PairState | undefined): PairChang
     t.send!.destroy();
     hs.destroy();
     const send = directionKeys(c, root, ctx.self.id, ctx.peerId, 1);
-    const pair: PairState = { version: 1, root, mine: ratchet, theirs: undefined, send, recv: undefined, mustRatchet: false };
+    const pair: PairState = { version: 1, root, mine: ratchet, theirs: undefined, send, recv: undefined, mustRatchet: false, sent: 0, dhAtMs: nowMs };
     return { pair, retired: [], created: [root, ratchet.privateKey, ...keysOf(send)], update: { kind: "noise", message, version: 1 } };
   }
   if (!st.mustRatchet && st.send !== undefined) return { pair: st, retired: [], created: [], update: undefined };
   if (st.theirs === undefined) throw new Error("secsession: internal error: ratchet without a peer ratchet key");
+  const version = st.version + 1;
+  if (!dhDue(st, policy, nowMs)) {
+    const root = symmetricRoot(c, st.root, ctx.self.id, ctx.peerId, version);
+    const mine = moved(st.mine!);
+    const send = directionKeys(c, root, ctx.self.id, ctx.peerId, version);
+    const pair: PairState = { ...st, version, root, mine, send, recv: undefined, mustRatchet: false };
+    return {
+      pair,
+      retired: [st.root, st.mine!.privateKey, ...keysOf(st.send), ...keysOf(st.recv)],
+      created: [root, mine.privateKey, ...keysOf(send)],
+      update: { kind: "symmetric", tag: symmetricTag(c, st.root, ctx.self.id, ctx.peerId, version), version },
+    };
+  }
   const ratchet = c.x25519KeyPair();
   const dh = c.x25519(ratchet.privateKey, st.theirs);
   const root = hkdf32(c, st.root, dh, label("ratchet"));
   zeroize(dh);
-  const version = st.version + 1;
   const send = directionKeys(c, root, ctx.self.id, ctx.peerId, version);
-  const pair: PairState = { version, root, mine: ratchet, theirs: st.theirs, send, recv: undefined, mustRatchet: false };
+  const pair: PairState = { version, root, mine: ratchet, theirs: st.theirs, send, recv: undefined, mustRatchet: false, sent: 0, dhAtMs: nowMs };
   return {
     pair,
     retired: [st.root, ...(st.mine ? [st.mine.privateKey] : []), ...keysOf(st.send), ...keysOf(st.recv)],
@@ -195,18 +278,31 @@ export function acceptUpdate(ctx: PairContext, st: PairState | undefined, versio
     t.receive!.destroy();
     hs.destroy();
     const recv = directionKeys(c, root, ctx.peerId, ctx.self.id, 1);
-    return { pair: { version: 1, root, mine: undefined, theirs, send: undefined, recv, mustRatchet: true }, retired: [], created: [root, ...keysOf(recv)] };
+    return { pair: { version: 1, root, mine: undefined, theirs, send: undefined, recv, mustRatchet: true, sent: 0, dhAtMs: 0 }, retired: [], created: [root, ...keysOf(recv)] };
   }
   if (st === undefined || version !== st.version + 1) throw new KeyUpdateError(`ratchet version ${version} from ${ctx.peerId} where ${(st?.version ?? 0) + 1} was due`);
   if (st.mine === undefined) throw new KeyUpdateError(`a ratchet from ${ctx.peerId} before this side offered a ratchet key`);
-  if (body.publicKey.length !== 32) throw new KeyUpdateError("a ratchet key is 32 bytes");
-  if (!constantTimeEqual(ratchetTag(c, st.root, ctx.peerId, ctx.self.id, version, body.publicKey), body.tag)) {
-    throw new KeyUpdateError(`the ratchet step ${version} from ${ctx.peerId} does not verify`);
+  // This side's ratchet key stays until its own next DH step (the peer may step against it again), in a fresh buffer.
+  const mine = moved(st.mine);
+  const retired = [st.root, st.mine.privateKey, ...keysOf(st.send), ...keysOf(st.recv)];
+  if (body.kind === "symmetric") {
+    if (!constantTimeEqual(symmetricTag(c, st.root, ctx.peerId, ctx.self.id, version), body.tag)) {
+      zeroize(mine.privateKey);
+      throw new KeyUpdateError(`the symmetric step ${version} from ${ctx.peerId} does not verify`);
+    }
+    const root = symmetricRoot(c, st.root, ctx.peerId, ctx.self.id, version);
+    const recv = directionKeys(c, root, ctx.peerId, ctx.self.id, version);
+    return { pair: { ...st, version, root, mine, send: undefined, recv, mustRatchet: true }, retired, created: [root, mine.privateKey, ...keysOf(recv)] };
+  }
+  if (body.publicKey.length !== 32 || !constantTimeEqual(ratchetTag(c, st.root, ctx.peerId, ctx.self.id, version, body.publicKey), body.tag)) {
+    zeroize(mine.privateKey);
+    throw new KeyUpdateError(body.publicKey.length !== 32 ? "a ratchet key is 32 bytes" : `the ratchet step ${version} from ${ctx.peerId} does not verify`);
   }
   let dh: Uint8Array;
   try {
     dh = c.x25519(st.mine.privateKey, body.publicKey);
   } catch (e: unknown) {
+    zeroize(mine.privateKey);
     throw new KeyUpdateError("the ratchet key is not a valid X25519 public key", { cause: e });
   }
   const root = hkdf32(c, st.root, dh, label("ratchet"));
@@ -214,8 +310,8 @@ export function acceptUpdate(ctx: PairContext, st: PairState | undefined, versio
   const recv = directionKeys(c, root, ctx.peerId, ctx.self.id, version);
   return {
     // A copy: the decoded key is a view into the whole envelope, which it would keep alive.
-    pair: { version, root, mine: undefined, theirs: body.publicKey.slice(), send: undefined, recv, mustRatchet: true },
-    retired: [st.root, st.mine.privateKey, ...keysOf(st.send), ...keysOf(st.recv)],
-    created: [root, ...keysOf(recv)],
+    pair: { ...st, version, root, mine, theirs: body.publicKey.slice(), send: undefined, recv, mustRatchet: true },
+    retired,
+    created: [root, mine.privateKey, ...keysOf(recv)],
   };
 }

@@ -201,7 +201,8 @@ export function keptExtras(
   for (const u of env.keyUpdates) {
     if (u.to === ctx.self.id || u.body.case === undefined || !bound.has(u.to)) continue;
     if (known.get(u.step)?.principal !== u.from) continue; // made by the sender of the message at its step
-    const size = u.body.case === "noise" ? u.body.value.length <= NOISE_MESSAGE_BYTES : u.body.value.length === RATCHET_KEY_BYTES && u.tag.length === MAC_BYTES;
+    const size =
+      u.body.case === "noise" ? u.body.value.length <= NOISE_MESSAGE_BYTES : u.body.value.length === (u.body.case === "ratchet" ? RATCHET_KEY_BYTES : 0) && u.tag.length === MAC_BYTES;
     if (!size) continue;
     const key = `${u.from}>${u.to}@${u.version}`;
     if (seenUpdates.has(key)) continue;

@@ -1,13 +1,14 @@
 /**
  * Key access while one message is sealed or opened. With key establishment
  * `noise`, keys come from the pair channels in the session state (first
- * contact, DH ratchet); with `static`, from the static pairwise root of the
+ * contact, then DH or symmetric steps as the session's ratchet policy says,
+ * counting the messages sealed toward each peer); with `static`, from the static pairwise root of the
  * two principals. Changes to pair channels are collected and applied to the
  * next state; the buffers they retire are zeroed only once that state is
  * committed, and the buffers they created are zeroed if it is not.
  */
 import type { WireKeyUpdate } from "../wire/envelope-codec.js";
-import { acceptUpdate, KeyUpdateError, sendKeys, type DirectionKeys, type PairContext, type PairState } from "../keys/pair-channel.js";
+import { acceptUpdate, countSent, DEFAULT_RATCHET, KeyUpdateError, sendKeys, type DirectionKeys, type KeyUpdateBody, type PairContext, type PairState } from "../keys/pair-channel.js";
 import { zeroize, type CryptoBackend } from "../keys/crypto/index.js";
 import { prekeyPrivate, verifyPrekey, type PeerPublicKeys, type SignedPrekey } from "../keys/identity.js";
 import type { MonitorContext } from "./context.js";
@@ -19,7 +20,7 @@ import { hex } from "../wire/encoding.js";
 export interface NewKeyUpdate {
   readonly to: string;
   readonly version: number;
-  readonly body: { case: "noise"; value: Uint8Array } | { case: "ratchet"; value: Uint8Array };
+  readonly body: { case: "noise" | "ratchet" | "symmetric"; value: Uint8Array };
   readonly tag: Uint8Array;
 }
 
@@ -33,6 +34,8 @@ export class Keying {
   readonly changes = new Map<string, { retired: Uint8Array[]; created: Uint8Array[] }>();
   /** Receive keys by `principal@version`, as updates are applied. */
   private readonly recv = new Map<string, DirectionKeys>();
+  /** Peers whose keys this message already counted (a message counts once per peer, however many keys it uses). */
+  private readonly counted = new Set<string>();
 
   constructor(
     private readonly ctx: MonitorContext,
@@ -65,19 +68,25 @@ export class Keying {
   /** This side's keys toward `principal` (making a first contact or a ratchet step if due). */
   sendKeys(principal: string): DirectionKeys {
     if (!this.noise || principal === this.ctx.self.id) return this.staticKeys(this.ctx.self.id, principal);
-    const change = sendKeys(this.pairContext(principal), this.pairs[principal]);
-    this.pairs[principal] = change.pair;
+    const d = this.ctx.plan.descriptor;
+    const change = sendKeys(this.pairContext(principal), this.pairs[principal], d.ratchet ?? DEFAULT_RATCHET, Number(this.ctx.now()));
+    let pair = change.pair;
+    if (!this.counted.has(principal)) {
+      this.counted.add(principal);
+      pair = countSent(pair);
+    }
+    this.pairs[principal] = pair;
     this.record(principal, change.retired, change.created);
     const u = change.update;
     if (u !== undefined) {
       this.updates.push({
         to: principal,
         version: u.version,
-        body: u.kind === "noise" ? { case: "noise", value: u.message } : { case: "ratchet", value: u.publicKey },
-        tag: u.kind === "ratchet" ? u.tag : new Uint8Array(0),
+        body: u.kind === "noise" ? { case: "noise", value: u.message } : u.kind === "ratchet" ? { case: "ratchet", value: u.publicKey } : { case: "symmetric", value: EMPTY },
+        tag: u.kind === "noise" ? EMPTY : u.tag,
       });
     }
-    return change.pair.send!;
+    return pair.send!;
   }
 
   /** Applies the key updates addressed to this peer, in version order. Throws KeyUpdateError. */
@@ -87,12 +96,7 @@ export class Keying {
     for (const u of mine) {
       const current = this.pairs[u.from];
       if (current !== undefined && u.version <= current.version) continue; // already applied
-      const body =
-        u.body.case === "noise"
-          ? ({ kind: "noise", message: u.body.value } as const)
-          : u.body.case === "ratchet"
-            ? ({ kind: "ratchet", publicKey: u.body.value, tag: u.tag } as const)
-            : undefined;
+      const body = updateBody(u);
       if (body === undefined) throw new KeyUpdateError(`key update ${u.version} from ${u.from} has no body`);
       let change;
       try {
@@ -144,6 +148,20 @@ export class Keying {
     const keys = this.ctx.staticKeys(this.st.sessionId, peer, from, to);
     if (keys === undefined) throw new UnknownPeerError(`no public key for principal ${JSON.stringify(peer)}`);
     return keys;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** The body of a wire key update, or undefined when it has none (a symmetric step's body must be empty). */
+function updateBody(u: WireKeyUpdate): KeyUpdateBody | undefined {
+  switch (u.body.case) {
+    case "noise": return { kind: "noise", message: u.body.value };
+    case "ratchet": return { kind: "ratchet", publicKey: u.body.value, tag: u.tag };
+    case "symmetric":
+      if (u.body.value.length !== 0) throw new KeyUpdateError(`the symmetric step ${u.version} from ${u.from} carries a body`);
+      return { kind: "symmetric", tag: u.tag };
+    default: return undefined;
   }
 }
 

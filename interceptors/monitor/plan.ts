@@ -6,6 +6,7 @@
 import { verifySessionCode } from "../descriptor/code.js";
 import type { EdgeDescriptor, SessionDescriptor } from "../descriptor/types.js";
 import { unhex } from "../wire/encoding.js";
+import { ratchetPolicyProblem } from "../keys/pair-channel.js";
 import { isBaseline } from "./protection.js";
 import { securityViolations } from "./security-constraints.js";
 
@@ -55,6 +56,8 @@ export function planOf(d: SessionDescriptor): SessionPlan {
   if (cached !== undefined) return cached;
   if (d.format !== "secsession.descriptor.v1") throw new DescriptorError(`unknown descriptor format ${JSON.stringify(d.format)}`);
   if (!verifySessionCode(d)) throw new DescriptorError(`descriptor of session ${d.name} does not match its session code: regenerate it with buf generate`);
+  const ratchet = d.ratchet === undefined ? undefined : ratchetPolicyProblem(d.ratchet);
+  if (ratchet !== undefined) throw new DescriptorError(`session ${d.name}: ${ratchet}`);
   for (const e of isBaseline(d) ? [] : d.edges) {
     for (const v of securityViolations(e.security, d.security.keyEstablishment)) {
       throw new DescriptorError(`session ${d.name}, edge ${e.id} (${e.rpc} ${e.kind}): ${v}`);

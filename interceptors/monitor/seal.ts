@@ -115,7 +115,7 @@ function sealWith(
   const carried = Object.values(st.carried);
   const updates = [
     ...keying.updates.map((u) => ({ from: ctx.self.id, to: u.to, version: u.version, step, body: u.body, tag: u.tag })),
-    ...Object.values(st.carriedUpdates).map((u) => ({ ...u, body: { case: u.body.case, value: u.body.value } as { case: "noise" | "ratchet"; value: Uint8Array } })),
+    ...Object.values(st.carriedUpdates).map((u) => ({ ...u, body: { case: u.body.case, value: u.body.value } as { case: "noise" | "ratchet" | "symmetric"; value: Uint8Array } })),
   ];
   const envelope = create(EnvelopeSchema, {
     version: ENVELOPE_VERSION,

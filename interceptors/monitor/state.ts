@@ -43,7 +43,7 @@ export interface CarriedKeyUpdate {
   readonly to: string;
   readonly version: number;
   readonly step: bigint;
-  readonly body: { readonly case: "noise" | "ratchet"; readonly value: Uint8Array };
+  readonly body: { readonly case: "noise" | "ratchet" | "symmetric"; readonly value: Uint8Array };
   readonly tag: Uint8Array;
 }
 

@@ -57,7 +57,7 @@ export interface WireKeyUpdate {
   readonly to: string;
   readonly version: number;
   readonly step: bigint;
-  readonly body: { readonly case: "noise" | "ratchet"; readonly value: Uint8Array } | { readonly case: undefined; readonly value?: undefined };
+  readonly body: { readonly case: "noise" | "ratchet" | "symmetric"; readonly value: Uint8Array } | { readonly case: undefined; readonly value?: undefined };
   readonly tag: Uint8Array;
 }
 
@@ -247,7 +247,7 @@ const BINDING_FIELDS = 0b110;
 const HISTORY_FIELDS = 0b11110;
 const ATTESTATION_FIELDS = 0b111110;
 const START_FIELDS = 0b11110;
-const KEY_UPDATE_FIELDS = 0b11111110;
+const KEY_UPDATE_FIELDS = 0b111111110;
 
 function readEnvelope(r: Reader, bytes: Uint8Array): WireEnvelope {
   const end = bytes.length;
@@ -527,8 +527,9 @@ function readKeyUpdate(r: Reader, end: number): WireKeyUpdate {
       case V(4): step = r.uint64(); break;
       case L(5):
       case L(6):
+      case L(8):
         if (body.case !== undefined) fail("a key update with two bodies");
-        body = { case: t === L(5) ? "noise" : "ratchet", value: r.bytes(end) };
+        body = { case: t === L(5) ? "noise" : t === L(6) ? "ratchet" : "symmetric", value: r.bytes(end) };
         break;
       case L(7): tag = r.bytes(end); break;
       default: other(r, t, end, KEY_UPDATE_FIELDS, "KeyUpdate");

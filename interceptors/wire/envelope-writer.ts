@@ -53,7 +53,7 @@ interface KeyUpdateFields {
   readonly to: string;
   readonly version: number;
   readonly step: bigint;
-  readonly body: { readonly case: "noise" | "ratchet"; readonly value: Uint8Array } | { readonly case: undefined; readonly value?: undefined };
+  readonly body: { readonly case: "noise" | "ratchet" | "symmetric"; readonly value: Uint8Array } | { readonly case: undefined; readonly value?: undefined };
   readonly tag: Uint8Array;
 }
 
@@ -257,8 +257,9 @@ export function writeEnvelope(env: EnvelopeFields, macOf?: (body: Uint8Array) =>
     o.str(2, u.to);
     o.uint(3, u.version);
     o.uint64(4, u.step);
-    if (u.body.case !== undefined) o.bytes(u.body.case === "noise" ? 5 : 6, u.body.value, true);
+    if (u.body.case === "noise" || u.body.case === "ratchet") o.bytes(u.body.case === "noise" ? 5 : 6, u.body.value, true);
     o.bytes(7, u.tag);
+    if (u.body.case === "symmetric") o.bytes(8, u.body.value, true); // field order, as toBinary writes it
   });
   o.bindings(10, env.bindings);
   if (env.ack) {

@@ -13,6 +13,8 @@ import { parseProtocol } from "../language/parser.js";
 import { protocolSourceAt, protocolSourceWithout, type ProtocolSource } from "../language/proto-source.js";
 import { applySecurity, DEFAULT_SECURITY, directionPart, type DirectionSecurity, type SessionSecurity } from "./security.js";
 import type { RoleDecl, SessionDecl } from "./session-decl.js";
+import type { RatchetPolicy } from "../../interceptors/descriptor/types.js";
+import { ratchetPolicyProblem } from "../../interceptors/keys/pair-channel.js";
 
 const FILE_OPTIONS = 8; // FileDescriptorProto.options
 const SESSION_EXTENSION = 50400;
@@ -115,6 +117,7 @@ function declareSession(
   }
   const security = applySecurity<SessionSecurity>(DEFAULT_SECURITY, s.security);
   const base = directionPart(security);
+  const ratchet = ratchetPolicy(s, security, (m) => sink.report("security", at("ratchet"), `session ${s.name}: ${m}`));
   return {
     file: file.proto.name,
     packageName: file.proto.package,
@@ -125,10 +128,32 @@ function declareSession(
     security,
     securityPos: at("security"),
     replayWindowSeconds: s.replayWindowSeconds || DEFAULT_REPLAY_WINDOW_SECONDS,
+    ...(ratchet === undefined ? {} : { ratchet }),
     methodSecurity: (m) => methodSecurity(m, base),
     methodSecurityMisuse,
     methodPos: (m) => methodPos(m),
   };
+}
+
+/** The session's ratchet policy, if it declares one (every_turn is `{ messages: 1, seconds: 0 }`). */
+function ratchetPolicy(s: Session, security: SessionSecurity, report: (message: string) => void): RatchetPolicy | undefined {
+  const r = s.ratchet;
+  if (r === undefined) return undefined;
+  if (security.keyEstablishment !== "noise") {
+    report("a ratchet policy applies to pair channels only: remove it, or set key_establishment to KEY_ESTABLISHMENT_NOISE");
+    return undefined;
+  }
+  if (r.everyTurn && (r.messages !== 0 || r.seconds !== 0)) {
+    report("ratchet every_turn already steps at every turn: remove messages and seconds, or every_turn");
+    return undefined;
+  }
+  const policy = r.everyTurn ? { messages: 1, seconds: 0 } : { messages: r.messages, seconds: r.seconds };
+  const problem = ratchetPolicyProblem(policy);
+  if (problem !== undefined) {
+    report(problem);
+    return undefined;
+  }
+  return policy;
 }
 
 function methodSecurity(m: DescMethod, base: DirectionSecurity): { request: DirectionSecurity; response: DirectionSecurity } {

@@ -6,6 +6,7 @@ import type { DescField, DescMessage, DescMethod, DescOneof, DescService } from 
 import type { Block, Interaction } from "../language/ast.js";
 import type { Position } from "../language/diagnostic.js";
 import type { DirectionSecurity, SessionSecurity } from "./security.js";
+import type { RatchetPolicy } from "../../interceptors/descriptor/types.js";
 
 /** A declared role. */
 export interface RoleDecl {
@@ -29,6 +30,8 @@ export interface SessionDecl {
   readonly security: SessionSecurity;
   readonly securityPos: Position;
   readonly replayWindowSeconds: number;
+  /** The ratchet policy the session declares; absent: the default (the descriptor leaves it out). */
+  readonly ratchet?: RatchetPolicy;
   /** Security attributes of a method's request and response (merged over the session's). */
   methodSecurity(m: DescMethod): { request: DirectionSecurity; response: DirectionSecurity };
   /** Problems in a method's own security annotation (levels it may not set). */

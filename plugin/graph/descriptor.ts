@@ -37,6 +37,8 @@ export function buildDescriptor(decl: SessionDecl, g: GlobalGraph, projected: re
     roles: decl.roles.map((r) => ({ name: r.name, service: r.service?.typeName ?? null, dynamic: r.dynamic })),
     security: decl.security,
     replayWindowMs: decl.replayWindowSeconds * 1000,
+    // Left out when undeclared, so sessions without a policy keep their session code.
+    ...(decl.ratchet === undefined ? {} : { ratchet: decl.ratchet }),
     initial: g.initial,
     states: g.states.map((s) => ({ id: s.id, holder: s.holder })),
     edges,

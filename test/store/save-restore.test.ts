@@ -108,7 +108,7 @@ test("(a) encodeState round-trips every state of a Shopping run exactly, canonic
 
   // Shopping compares no values: a state with some, and every optional field absent, round-trips too.
   const st = (await s.parties.office.state(sid))!;
-  const withValues: SessionState = { ...st, values: { "/a.B/C|request": Uint8Array.of(1, 2, 3), "/a.B/C|response": new Uint8Array(0) }, pairs: { x: { version: 1, root: new Uint8Array(32), mine: undefined, theirs: undefined, send: undefined, recv: undefined, mustRatchet: false } } };
+  const withValues: SessionState = { ...st, values: { "/a.B/C|request": Uint8Array.of(1, 2, 3), "/a.B/C|response": new Uint8Array(0) }, pairs: { x: { version: 1, root: new Uint8Array(32), mine: undefined, theirs: undefined, send: undefined, recv: undefined, mustRatchet: false, sent: 3, dhAtMs: 1_700_000_000_000 } } };
   t.deepEqual(decodeState(encodeState(withValues)), withValues);
 });
 

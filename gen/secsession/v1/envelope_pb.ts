@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file secsession/v1/envelope.proto.
  */
 export const file_secsession_v1_envelope: GenFile = /*@__PURE__*/
-  fileDesc("ChxzZWNzZXNzaW9uL3YxL2VudmVsb3BlLnByb3RvEg1zZWNzZXNzaW9uLnYxIpEDCghFbnZlbG9wZRIPCgd2ZXJzaW9uGAEgASgNEhIKCnNlc3Npb25faWQYAiABKAwSDAoEZWRnZRgDIAEoDRIMCgRzdGVwGAQgASgEEg8KB3BheWxvYWQYBSABKAwSLAoHaGlzdG9yeRgGIAMoCzIbLnNlY3Nlc3Npb24udjEuSGlzdG9yeUVudHJ5EjAKDGF0dGVzdGF0aW9ucxgHIAMoCzIaLnNlY3Nlc3Npb24udjEuQXR0ZXN0YXRpb24SKgoFc3RhcnQYCCABKAsyGy5zZWNzZXNzaW9uLnYxLlNlc3Npb25TdGFydBItCgtrZXlfdXBkYXRlcxgJIAMoCzIYLnNlY3Nlc3Npb24udjEuS2V5VXBkYXRlEigKCGJpbmRpbmdzGAogAygLMhYuc2Vjc2Vzc2lvbi52MS5CaW5kaW5nEgsKA2FjaxgLIAEoCBIbChNwYXlsb2FkX2tleV92ZXJzaW9uGAwgASgNEhcKD21hY19rZXlfdmVyc2lvbhgNIAEoDRILCgNtYWMYDyABKAwifQoJS2V5VXBkYXRlEgwKBGZyb20YASABKAkSCgoCdG8YAiABKAkSDwoHdmVyc2lvbhgDIAEoDRIMCgRzdGVwGAQgASgEEg8KBW5vaXNlGAUgASgMSAASEQoHcmF0Y2hldBgGIAEoDEgAEgsKA3RhZxgHIAEoDEIGCgRib2R5Im4KDFNlc3Npb25TdGFydBINCgVub25jZRgBIAEoDBIUCgxzZXNzaW9uX2NvZGUYAiABKAwSDwoHdGltZV9tcxgDIAEoBBIoCghiaW5kaW5ncxgEIAMoCzIWLnNlY3Nlc3Npb24udjEuQmluZGluZyIqCgdCaW5kaW5nEgwKBHJvbGUYASABKAkSEQoJcHJpbmNpcGFsGAIgASgJImoKDEhpc3RvcnlFbnRyeRIMCgRlZGdlGAEgASgNEgwKBHN0ZXAYAiABKAQSFAoMcGF5bG9hZF9oYXNoGAMgASgMEigKCGJpbmRpbmdzGAQgAygLMhYuc2Vjc2Vzc2lvbi52MS5CaW5kaW5nIlsKC0F0dGVzdGF0aW9uEgwKBHJvbGUYASABKAkSDgoGdGFyZ2V0GAIgASgJEgwKBHN0ZXAYAyABKAQSCwoDdGFnGAQgASgMEhMKC2tleV92ZXJzaW9uGAUgASgNYgZwcm90bzM");
+  fileDesc("ChxzZWNzZXNzaW9uL3YxL2VudmVsb3BlLnByb3RvEg1zZWNzZXNzaW9uLnYxIpEDCghFbnZlbG9wZRIPCgd2ZXJzaW9uGAEgASgNEhIKCnNlc3Npb25faWQYAiABKAwSDAoEZWRnZRgDIAEoDRIMCgRzdGVwGAQgASgEEg8KB3BheWxvYWQYBSABKAwSLAoHaGlzdG9yeRgGIAMoCzIbLnNlY3Nlc3Npb24udjEuSGlzdG9yeUVudHJ5EjAKDGF0dGVzdGF0aW9ucxgHIAMoCzIaLnNlY3Nlc3Npb24udjEuQXR0ZXN0YXRpb24SKgoFc3RhcnQYCCABKAsyGy5zZWNzZXNzaW9uLnYxLlNlc3Npb25TdGFydBItCgtrZXlfdXBkYXRlcxgJIAMoCzIYLnNlY3Nlc3Npb24udjEuS2V5VXBkYXRlEigKCGJpbmRpbmdzGAogAygLMhYuc2Vjc2Vzc2lvbi52MS5CaW5kaW5nEgsKA2FjaxgLIAEoCBIbChNwYXlsb2FkX2tleV92ZXJzaW9uGAwgASgNEhcKD21hY19rZXlfdmVyc2lvbhgNIAEoDRILCgNtYWMYDyABKAwikgEKCUtleVVwZGF0ZRIMCgRmcm9tGAEgASgJEgoKAnRvGAIgASgJEg8KB3ZlcnNpb24YAyABKA0SDAoEc3RlcBgEIAEoBBIPCgVub2lzZRgFIAEoDEgAEhEKB3JhdGNoZXQYBiABKAxIABITCglzeW1tZXRyaWMYCCABKAxIABILCgN0YWcYByABKAxCBgoEYm9keSJuCgxTZXNzaW9uU3RhcnQSDQoFbm9uY2UYASABKAwSFAoMc2Vzc2lvbl9jb2RlGAIgASgMEg8KB3RpbWVfbXMYAyABKAQSKAoIYmluZGluZ3MYBCADKAsyFi5zZWNzZXNzaW9uLnYxLkJpbmRpbmciKgoHQmluZGluZxIMCgRyb2xlGAEgASgJEhEKCXByaW5jaXBhbBgCIAEoCSJqCgxIaXN0b3J5RW50cnkSDAoEZWRnZRgBIAEoDRIMCgRzdGVwGAIgASgEEhQKDHBheWxvYWRfaGFzaBgDIAEoDBIoCghiaW5kaW5ncxgEIAMoCzIWLnNlY3Nlc3Npb24udjEuQmluZGluZyJbCgtBdHRlc3RhdGlvbhIMCgRyb2xlGAEgASgJEg4KBnRhcmdldBgCIAEoCRIMCgRzdGVwGAMgASgEEgsKA3RhZxgEIAEoDBITCgtrZXlfdmVyc2lvbhgFIAEoDWIGcHJvdG8z");
 
 /**
  * One session message: a concrete edge of the global graph.
@@ -193,11 +193,20 @@ export type KeyUpdate = Message<"secsession.v1.KeyUpdate"> & {
      */
     value: Uint8Array;
     case: "ratchet";
+  } | {
+    /**
+     * A symmetric step (no DH: the new root is a KDF of the old one, as the
+     * session's ratchet policy allows). Always empty, but set.
+     *
+     * @generated from field: bytes symmetric = 8;
+     */
+    value: Uint8Array;
+    case: "symmetric";
   } | { case: undefined; value?: undefined };
 
   /**
-   * For a ratchet step: HMAC-SHA256 under the previous version's update key
-   * (a first-contact message is authenticated by Noise itself).
+   * For a ratchet or symmetric step: HMAC-SHA256 under the previous version's
+   * update key (a first-contact message is authenticated by Noise itself).
    *
    * @generated from field: bytes tag = 7;
    */

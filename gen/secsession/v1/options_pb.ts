@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file secsession/v1/options.proto.
  */
 export const file_secsession_v1_options: GenFile = /*@__PURE__*/
-  fileDesc("ChtzZWNzZXNzaW9uL3YxL29wdGlvbnMucHJvdG8SDXNlY3Nlc3Npb24udjEilwEKB1Nlc3Npb24SDAoEbmFtZRgBIAEoCRIiCgVyb2xlcxgCIAMoCzITLnNlY3Nlc3Npb24udjEuUm9sZRIQCghwcm90b2NvbBgDIAEoCRIpCghzZWN1cml0eRgEIAEoCzIXLnNlY3Nlc3Npb24udjEuU2VjdXJpdHkSHQoVcmVwbGF5X3dpbmRvd19zZWNvbmRzGAUgASgNIjYKBFJvbGUSDAoEbmFtZRgBIAEoCRIPCgdzZXJ2aWNlGAIgASgJEg8KB2R5bmFtaWMYAyABKAgijQEKC0ludGVyYWN0aW9uEikKCHNlY3VyaXR5GAEgASgLMhcuc2Vjc2Vzc2lvbi52MS5TZWN1cml0eRIoCgdyZXF1ZXN0GAIgASgLMhcuc2Vjc2Vzc2lvbi52MS5TZWN1cml0eRIpCghyZXNwb25zZRgDIAEoCzIXLnNlY3Nlc3Npb24udjEuU2VjdXJpdHkirQIKCFNlY3VyaXR5EicKB3ByaXZhY3kYASABKA4yFi5zZWNzZXNzaW9uLnYxLlByaXZhY3kSMQoMYXV0aGVudGljaXR5GAIgASgOMhsuc2Vjc2Vzc2lvbi52MS5BdXRoZW50aWNpdHkSLgoPbm9uX3JlcHVkaWF0aW9uGAMgASgOMhUuc2Vjc2Vzc2lvbi52MS5Td2l0Y2gSMAoRcmVwbGF5X3ByZXZlbnRpb24YBCABKA4yFS5zZWNzZXNzaW9uLnYxLlN3aXRjaBInCgdoaXN0b3J5GAUgASgOMhYuc2Vjc2Vzc2lvbi52MS5IaXN0b3J5EjoKEWtleV9lc3RhYmxpc2htZW50GAYgASgOMh8uc2Vjc2Vzc2lvbi52MS5LZXlFc3RhYmxpc2htZW50Kj8KBlN3aXRjaBIWChJTV0lUQ0hfVU5TUEVDSUZJRUQQABIOCgpTV0lUQ0hfT0ZGEAESDQoJU1dJVENIX09OEAIqiwEKB1ByaXZhY3kSFwoTUFJJVkFDWV9VTlNQRUNJRklFRBAAEhAKDFBSSVZBQ1lfTk9ORRABEh0KGVBSSVZBQ1lfQ0hBQ0hBMjBfUE9MWTEzMDUQAhIXChNQUklWQUNZX0FFU18yNTZfR0NNEAMSHQoZUFJJVkFDWV9YU0FMU0EyMF9QT0xZMTMwNRAEKnsKDEF1dGhlbnRpY2l0eRIcChhBVVRIRU5USUNJVFlfVU5TUEVDSUZJRUQQABIVChFBVVRIRU5USUNJVFlfTk9ORRABEhwKGEFVVEhFTlRJQ0lUWV9ITUFDX1NIQTI1NhACEhgKFEFVVEhFTlRJQ0lUWV9FRDI1NTE5EAMqXgoHSGlzdG9yeRIXChNISVNUT1JZX1VOU1BFQ0lGSUVEEAASEAoMSElTVE9SWV9OT05FEAESFgoSSElTVE9SWV9WSVNJQklMSVRZEAISEAoMSElTVE9SWV9GVUxMEAMqjAEKEEtleUVzdGFibGlzaG1lbnQSIQodS0VZX0VTVEFCTElTSE1FTlRfVU5TUEVDSUZJRUQQABIaChZLRVlfRVNUQUJMSVNITUVOVF9OT05FEAESHAoYS0VZX0VTVEFCTElTSE1FTlRfU1RBVElDEAISGwoXS0VZX0VTVEFCTElTSE1FTlRfTk9JU0UQAzpQCgdzZXNzaW9uEhwuZ29vZ2xlLnByb3RvYnVmLkZpbGVPcHRpb25zGOCJAyADKAsyFi5zZWNzZXNzaW9uLnYxLlNlc3Npb25SB3Nlc3Npb246XgoLaW50ZXJhY3Rpb24SHi5nb29nbGUucHJvdG9idWYuTWV0aG9kT3B0aW9ucxjhiQMgASgLMhouc2Vjc2Vzc2lvbi52MS5JbnRlcmFjdGlvblILaW50ZXJhY3Rpb25iBnByb3RvMw", [file_google_protobuf_descriptor]);
+  fileDesc("ChtzZWNzZXNzaW9uL3YxL29wdGlvbnMucHJvdG8SDXNlY3Nlc3Npb24udjEixgEKB1Nlc3Npb24SDAoEbmFtZRgBIAEoCRIiCgVyb2xlcxgCIAMoCzITLnNlY3Nlc3Npb24udjEuUm9sZRIQCghwcm90b2NvbBgDIAEoCRIpCghzZWN1cml0eRgEIAEoCzIXLnNlY3Nlc3Npb24udjEuU2VjdXJpdHkSHQoVcmVwbGF5X3dpbmRvd19zZWNvbmRzGAUgASgNEi0KB3JhdGNoZXQYBiABKAsyHC5zZWNzZXNzaW9uLnYxLlJhdGNoZXRQb2xpY3kiRgoNUmF0Y2hldFBvbGljeRISCgpldmVyeV90dXJuGAEgASgIEhAKCG1lc3NhZ2VzGAIgASgNEg8KB3NlY29uZHMYAyABKA0iNgoEUm9sZRIMCgRuYW1lGAEgASgJEg8KB3NlcnZpY2UYAiABKAkSDwoHZHluYW1pYxgDIAEoCCKNAQoLSW50ZXJhY3Rpb24SKQoIc2VjdXJpdHkYASABKAsyFy5zZWNzZXNzaW9uLnYxLlNlY3VyaXR5EigKB3JlcXVlc3QYAiABKAsyFy5zZWNzZXNzaW9uLnYxLlNlY3VyaXR5EikKCHJlc3BvbnNlGAMgASgLMhcuc2Vjc2Vzc2lvbi52MS5TZWN1cml0eSKtAgoIU2VjdXJpdHkSJwoHcHJpdmFjeRgBIAEoDjIWLnNlY3Nlc3Npb24udjEuUHJpdmFjeRIxCgxhdXRoZW50aWNpdHkYAiABKA4yGy5zZWNzZXNzaW9uLnYxLkF1dGhlbnRpY2l0eRIuCg9ub25fcmVwdWRpYXRpb24YAyABKA4yFS5zZWNzZXNzaW9uLnYxLlN3aXRjaBIwChFyZXBsYXlfcHJldmVudGlvbhgEIAEoDjIVLnNlY3Nlc3Npb24udjEuU3dpdGNoEicKB2hpc3RvcnkYBSABKA4yFi5zZWNzZXNzaW9uLnYxLkhpc3RvcnkSOgoRa2V5X2VzdGFibGlzaG1lbnQYBiABKA4yHy5zZWNzZXNzaW9uLnYxLktleUVzdGFibGlzaG1lbnQqPwoGU3dpdGNoEhYKElNXSVRDSF9VTlNQRUNJRklFRBAAEg4KClNXSVRDSF9PRkYQARINCglTV0lUQ0hfT04QAiqLAQoHUHJpdmFjeRIXChNQUklWQUNZX1VOU1BFQ0lGSUVEEAASEAoMUFJJVkFDWV9OT05FEAESHQoZUFJJVkFDWV9DSEFDSEEyMF9QT0xZMTMwNRACEhcKE1BSSVZBQ1lfQUVTXzI1Nl9HQ00QAxIdChlQUklWQUNZX1hTQUxTQTIwX1BPTFkxMzA1EAQqewoMQXV0aGVudGljaXR5EhwKGEFVVEhFTlRJQ0lUWV9VTlNQRUNJRklFRBAAEhUKEUFVVEhFTlRJQ0lUWV9OT05FEAESHAoYQVVUSEVOVElDSVRZX0hNQUNfU0hBMjU2EAISGAoUQVVUSEVOVElDSVRZX0VEMjU1MTkQAypeCgdIaXN0b3J5EhcKE0hJU1RPUllfVU5TUEVDSUZJRUQQABIQCgxISVNUT1JZX05PTkUQARIWChJISVNUT1JZX1ZJU0lCSUxJVFkQAhIQCgxISVNUT1JZX0ZVTEwQAyqMAQoQS2V5RXN0YWJsaXNobWVudBIhCh1LRVlfRVNUQUJMSVNITUVOVF9VTlNQRUNJRklFRBAAEhoKFktFWV9FU1RBQkxJU0hNRU5UX05PTkUQARIcChhLRVlfRVNUQUJMSVNITUVOVF9TVEFUSUMQAhIbChdLRVlfRVNUQUJMSVNITUVOVF9OT0lTRRADOlAKB3Nlc3Npb24SHC5nb29nbGUucHJvdG9idWYuRmlsZU9wdGlvbnMY4IkDIAMoCzIWLnNlY3Nlc3Npb24udjEuU2Vzc2lvblIHc2Vzc2lvbjpeCgtpbnRlcmFjdGlvbhIeLmdvb2dsZS5wcm90b2J1Zi5NZXRob2RPcHRpb25zGOGJAyABKAsyGi5zZWNzZXNzaW9uLnYxLkludGVyYWN0aW9uUgtpbnRlcmFjdGlvbmIGcHJvdG8z", [file_google_protobuf_descriptor]);
 
 /**
  * A multiparty session: named roles, the service each role serves, and the
@@ -63,6 +63,14 @@ export type Session = Message<"secsession.v1.Session"> & {
    * @generated from field: uint32 replay_window_seconds = 5;
    */
   replayWindowSeconds: number;
+
+  /**
+   * When the pair channels' steps are DH steps (key establishment noise).
+   * Unset: the first turn after 64 messages or 60 s (docs/keys.md, "Ratchet policy").
+   *
+   * @generated from field: secsession.v1.RatchetPolicy ratchet = 6;
+   */
+  ratchet?: RatchetPolicy | undefined;
 };
 
 /**
@@ -71,6 +79,39 @@ export type Session = Message<"secsession.v1.Session"> & {
  */
 export const SessionSchema: GenMessage<Session> = /*@__PURE__*/
   messageDesc(file_secsession_v1_options, 0);
+
+/**
+ * When a side of a pair channel makes a DH step rather than a symmetric one:
+ * at its first turn once it has sent `messages` messages to the peer, or
+ * `seconds` seconds have passed, since its own last DH step (whichever comes
+ * first; 0 leaves that bound out). `every_turn` alone: a DH step at every turn.
+ * A stolen state heals at the victim's next DH step (docs/keys.md).
+ *
+ * @generated from message secsession.v1.RatchetPolicy
+ */
+export type RatchetPolicy = Message<"secsession.v1.RatchetPolicy"> & {
+  /**
+   * @generated from field: bool every_turn = 1;
+   */
+  everyTurn: boolean;
+
+  /**
+   * @generated from field: uint32 messages = 2;
+   */
+  messages: number;
+
+  /**
+   * @generated from field: uint32 seconds = 3;
+   */
+  seconds: number;
+};
+
+/**
+ * Describes the message secsession.v1.RatchetPolicy.
+ * Use `create(RatchetPolicySchema)` to create a new message.
+ */
+export const RatchetPolicySchema: GenMessage<RatchetPolicy> = /*@__PURE__*/
+  messageDesc(file_secsession_v1_options, 1);
 
 /**
  * A role of a session.
@@ -107,7 +148,7 @@ export type Role = Message<"secsession.v1.Role"> & {
  * Use `create(RoleSchema)` to create a new message.
  */
 export const RoleSchema: GenMessage<Role> = /*@__PURE__*/
-  messageDesc(file_secsession_v1_options, 1);
+  messageDesc(file_secsession_v1_options, 2);
 
 /**
  * Security attributes of a method's interactions: for both directions, then
@@ -141,7 +182,7 @@ export type Interaction = Message<"secsession.v1.Interaction"> & {
  * Use `create(InteractionSchema)` to create a new message.
  */
 export const InteractionSchema: GenMessage<Interaction> = /*@__PURE__*/
-  messageDesc(file_secsession_v1_options, 2);
+  messageDesc(file_secsession_v1_options, 3);
 
 /**
  * Security attributes (SecComm): each unset field inherits from the enclosing
@@ -188,7 +229,7 @@ export type Security = Message<"secsession.v1.Security"> & {
  * Use `create(SecuritySchema)` to create a new message.
  */
 export const SecuritySchema: GenMessage<Security> = /*@__PURE__*/
-  messageDesc(file_secsession_v1_options, 3);
+  messageDesc(file_secsession_v1_options, 4);
 
 /**
  * An attribute switched on or off explicitly.
