@@ -17,7 +17,9 @@ import { createClientInterceptor } from "../grpc/client-interceptor.js";
 import { CheckedReceipt, OpenedMessage, PendingReceipt, RefusedResponse, sealedMethod, type PendingSend } from "../grpc/sealed.js";
 import { createServerInterceptor } from "../grpc/server-interceptor.js";
 import { defaultBackend, type CryptoBackend } from "../keys/crypto/index.js";
-import { PREKEYS_KEPT, publicKeysOf, rotatePrekey, type Identity, type KeyResolver, type PeerPublicKeys } from "../keys/identity.js";
+import { PREKEYS_KEPT, publicKeysOf, rotatePrekey, type Identity, type KeyResolver, type PeerPublicKeys, type Prekey } from "../keys/identity.js";
+import { openPrekeySet, sealPrekeySet, type PrekeySource } from "../keys/prekey-source.js";
+import { zeroize } from "../keys/crypto/index.js";
 import { withProtection, type Protection } from "../monitor/protection.js";
 import { defences } from "../monitor/defences.js";
 import { decodeIncoming, Party, type Received } from "../runtime/party.js";
@@ -103,6 +105,15 @@ export interface SessionRuntimeOptions {
    * the runtime), or the providers given here; `false` records nothing.
    */
   readonly telemetry?: TelemetryOptions;
+  /**
+   * Where the replicas of this principal share its prekeys
+   * (createMemoryPrekeySource, createRedisPrekeySource; docs/keys.md,
+   * "Rotation across replicas"): rotateSharedPrekey() publishes a rotation
+   * there, and every replica adopts a newer set within prekeyRefreshMs.
+   */
+  readonly prekeySource?: PrekeySource;
+  /** How often a replica reads the shared prekey set again (ms, default 5,000). */
+  readonly prekeyRefreshMs?: number;
 }
 
 /** Creates a runtime; throws a TypeError or RangeError naming the option at fault. */
@@ -123,6 +134,7 @@ export class SessionRuntime implements Transport {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly unanswered = new Map<OpenedMessage, Responder>();
   private shuttingDown = false;
+  private readonly prekeyTimer: ReturnType<typeof setInterval> | undefined;
   private readonly servedServices = new WeakMap<grpc.Server, Set<string>>();
   private readonly clientInterceptorFn = createClientInterceptor((metadata) => this.core.telemetry.inject(metadata));
   readonly receiveTimeoutMs: number | undefined;
@@ -156,6 +168,13 @@ export class SessionRuntime implements Transport {
     const idle = wholeMs("sessionIdleTimeoutMs", options.sessionIdleTimeoutMs, DEFAULT_SESSION_IDLE_TIMEOUT_MS);
     this.core.openSessions = new OpenSessions(idle, wholeMs("maxSessionsPerPrincipal", options.maxSessionsPerPrincipal, DEFAULT_MAX_SESSIONS_PER_PRINCIPAL, "a whole number ≥ 0"));
     this.core.telemetry = new Telemetry(options.telemetry, () => this.core.openSessions.size);
+    if (options.prekeySource !== undefined) {
+      const every = options.prekeyRefreshMs ?? 5_000;
+      checkTimeout("prekeyRefreshMs", every);
+      // A failed read (the store unavailable) is tried again at the next tick; a set that does not open is an alert-worthy fault, kept for refreshPrekeys() to throw.
+      this.prekeyTimer = setInterval(() => void this.refreshPrekeys().catch(() => undefined), every);
+      this.prekeyTimer.unref();
+    }
     if (options.receiveTimeoutMs !== undefined) checkTimeout("receiveTimeoutMs", options.receiveTimeoutMs);
     this.receiveTimeoutMs = options.receiveTimeoutMs;
     // Idle sessions are expired even when nothing else happens; the timer does not keep the process alive.
@@ -208,9 +227,66 @@ export class SessionRuntime implements Transport {
    * and first flights sent under them can no longer be opened (docs/keys.md).
    */
   rotatePrekey(keep = PREKEYS_KEPT): PeerPublicKeys {
+    if (this.options.prekeySource !== undefined) throw new Error("secsession: this runtime shares its prekeys (prekeySource): rotate with rotateSharedPrekey(), so that every replica holds the new prekey");
     this.core.identity = rotatePrekey(this.core.identity, this.core.crypto, keep);
     return publicKeysOf(this.core.identity);
   }
+
+  /**
+   * Rotates the prekey of a principal whose replicas share a prekeySource:
+   * reads the newest published set (another replica may have rotated),
+   * adds a prekey, keeps `keep` (default 2: the new one and its
+   * predecessor), and publishes the set by compare-and-set, retrying when
+   * another replica published meanwhile. Returns the public keys to give
+   * peers. Publish them after the other replicas have read the set (within
+   * prekeyRefreshMs, or call refreshPrekeys() on each): until then a first
+   * contact under the new prekey reaching another replica is refused.
+   */
+  async rotateSharedPrekey(keep = PREKEYS_KEPT): Promise<PeerPublicKeys> {
+    const source = this.options.prekeySource;
+    if (source === undefined) throw new Error("secsession: rotateSharedPrekey needs the prekeySource option (or use rotatePrekey() for a single process)");
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const published = await source.read();
+      if (published !== undefined) this.adoptPrekeys(openPrekeySet(this.core.crypto, this.core.identity, published));
+      // The rotation works on copies: the set held now stays intact until the new one is published.
+      const copies = (this.core.identity.prekeys ?? []).map((p) => ({ ...p, privateKey: p.privateKey.slice() }));
+      const next = rotatePrekey({ ...this.core.identity, prekeys: copies }, this.core.crypto, keep);
+      if (await source.write(published, sealPrekeySet(this.core.crypto, this.core.identity, next.prekeys ?? []))) {
+        this.adoptPrekeys(next.prekeys ?? []);
+        return publicKeysOf(this.core.identity);
+      }
+      for (const p of next.prekeys ?? []) zeroize(p.privateKey);
+    }
+    throw new Error("secsession: rotateSharedPrekey: the shared prekey set kept changing under this rotation (8 attempts)");
+  }
+
+  /**
+   * Reads the shared prekey set and adopts it when its newest prekey is
+   * newer than this runtime's (done every prekeyRefreshMs). True when it
+   * adopted a set. A set that does not open under this identity, or holds a
+   * prekey without its signature, is refused (an error), and an older one is
+   * never adopted.
+   */
+  async refreshPrekeys(): Promise<boolean> {
+    const source = this.options.prekeySource;
+    if (source === undefined) return false;
+    const published = await source.read();
+    if (published === undefined) return false;
+    return this.adoptPrekeys(openPrekeySet(this.core.crypto, this.core.identity, published));
+  }
+
+  /** Holds `set` (fresh objects) if its newest prekey is newer than those held: the held ones it replaces are zeroed; else `set` is. */
+  private adoptPrekeys(set: readonly Prekey[]): boolean {
+    const held = this.core.identity.prekeys ?? [];
+    if ((set.at(-1)?.id ?? 0) <= (held.at(-1)?.id ?? 0)) {
+      for (const p of set) if (!held.includes(p)) zeroize(p.privateKey);
+      return false;
+    }
+    this.core.identity = { ...this.core.identity, prekeys: set };
+    for (const h of held) if (!set.includes(h)) zeroize(h.privateKey);
+    return true;
+  }
+
 
   /** Accepted messages and refusals per alert kind. */
   get metrics(): RuntimeMetrics {
@@ -324,6 +400,7 @@ export class SessionRuntime implements Transport {
   /** Closes the clients this runtime opened, and stops expiring sessions. */
   close(): void {
     if (this.expiryTimer !== undefined) clearInterval(this.expiryTimer);
+    if (this.prekeyTimer !== undefined) clearInterval(this.prekeyTimer);
     for (const c of this.clients.values()) c.close();
     this.clients.clear();
   }
