@@ -31,9 +31,13 @@ import {
   type DecipherGCM,
   type KeyObject,
 } from "node:crypto";
+import * as nodeCrypto from "node:crypto";
 import { AEAD_TAG_LENGTH, assertAeadArgs, assertByteCount, type AeadAlgorithm, type CryptoBackend, type KeyPair } from "./backend.js";
 import { assertBytes, constantTimeEqual, onZeroize, zeroize } from "./bytes.js";
 import { rejectLowOrder, secretboxOpen, secretboxSeal } from "./nacl-backend.js";
+
+/** node:crypto's one-shot `hash(algorithm, data, "buffer")` (Node ≥ 20.12), when this Node has it. */
+const oneShot = (nodeCrypto as { hash?: (algorithm: string, data: Uint8Array, encoding: "buffer") => Buffer }).hash;
 
 /** Creates the node:crypto backend. It holds no state; {@link defaultBackend} shares one. */
 export function createNodeBackend(): CryptoBackend {
@@ -51,9 +55,12 @@ class NodeBackend implements CryptoBackend {
   }
 
   sha256(...parts: Uint8Array[]): Uint8Array {
+    // One part (most calls): node's one-shot hash, without a Hash object.
+    if (parts.length === 1 && oneShot !== undefined && parts[0] instanceof Uint8Array) return small(oneShot("sha256", parts[0], "buffer"));
     const h = createHash("sha256");
-    for (const [i, p] of parts.entries()) {
-      assertBytes(`sha256: parts[${i}]`, p);
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i];
+      if (!(p instanceof Uint8Array)) assertBytes(`sha256: parts[${i}]`, p);
       h.update(p);
     }
     return small(h.digest());
@@ -62,8 +69,9 @@ class NodeBackend implements CryptoBackend {
   hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
     assertBytes("hmacSha256: key", key);
     const m = createHmac("sha256", key);
-    for (const [i, p] of parts.entries()) {
-      assertBytes(`hmacSha256: parts[${i}]`, p);
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i];
+      if (!(p instanceof Uint8Array)) assertBytes(`hmacSha256: parts[${i}]`, p);
       m.update(p);
     }
     return small(m.digest());
