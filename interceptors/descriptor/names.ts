@@ -71,8 +71,21 @@ export function stateMoveNames(moves: readonly LocalTransitionDescriptor[]): str
   }
 }
 
-/** The name of transition `t` among the moves of its local state in `p`. */
+const namesOf = new WeakMap<object, Map<LocalTransitionDescriptor, string>>();
+
+/** The name of transition `t` among the moves of its local state in `p` (computed once per projection). */
 export function moveNameIn(p: { readonly transitions: readonly LocalTransitionDescriptor[] }, t: LocalTransitionDescriptor): string {
+  let names = namesOf.get(p);
+  if (names === undefined) {
+    names = new Map();
+    const byState = new Map<number, LocalTransitionDescriptor[]>();
+    for (const x of p.transitions) byState.set(x.from, [...(byState.get(x.from) ?? []), x]);
+    for (const moves of byState.values()) stateMoveNames(moves).forEach((n, i) => names!.set(moves[i]!, n));
+    namesOf.set(p, names);
+  }
+  const n = names.get(t);
+  if (n !== undefined) return n;
+  // A transition object not of `p` (a copy): named the slow way.
   const moves = p.transitions.filter((x) => x.from === t.from);
   return stateMoveNames(moves)[moves.indexOf(t)]!;
 }
