@@ -124,6 +124,26 @@ export const LUA_NOW = "local function now_ms() local t = redis.call('TIME') ret
 /** A script's answer that it ran past its deadline and wrote nothing. */
 export const SCRIPT_EXPIRED = -1;
 
+/** A script's answer that its node has fewer replicas connected than `replicaAcks`, and it wrote nothing. */
+export const SCRIPT_NO_REPLICAS = -3;
+
+/**
+ * The guard of every write script, after LUA_NOW: `refused(deadline)` is
+ * SCRIPT_EXPIRED past the deadline, SCRIPT_NO_REPLICAS when the node has
+ * fewer replicas connected than the last argument (`replicaAcks`, appended by
+ * RedisLink.script), else false. So a write that WAIT could not confirm for
+ * want of a replica is not made at all.
+ */
+export const LUA_WRITE_GUARD =
+  LUA_NOW +
+  `local function refused(deadline)
+  if now_ms() > tonumber(deadline) then return ${SCRIPT_EXPIRED} end
+  local need = tonumber(ARGV[#ARGV])
+  if need > 0 and (tonumber(string.match(redis.call('INFO', 'replication'), 'connected_slaves:(%d+)')) or 0) < need then return ${SCRIPT_NO_REPLICAS} end
+  return false
+end
+`;
+
 /** A write script's deadline argument, filled in per node (its clock) when the script is sent. */
 export const DEADLINE: unique symbol = Symbol("deadline");
 
@@ -212,8 +232,10 @@ export class RedisLink {
 
   /**
    * Runs a script by EVALSHA, loading it with EVAL when Redis answers
-   * NOSCRIPT. An argument DEADLINE becomes the write deadline in the clock
-   * of the node that runs it; then the write waits for `replicaAcks` replicas.
+   * NOSCRIPT. A write script (one with a DEADLINE argument) starts with
+   * LUA_WRITE_GUARD: DEADLINE becomes the write deadline in the clock of the
+   * node that runs it, `replicaAcks` is appended as the last argument, and
+   * after the script the write waits (WAIT) for that many replicas.
    */
   async script(what: string, s: RedisScript, keys: readonly string[], args: ReadonlyArray<string | Buffer | typeof DEADLINE>): Promise<unknown> {
     await this.ensureOpen(what);
@@ -227,7 +249,7 @@ export class RedisLink {
           const clock = await this.clockOf(client, o);
           deadline = String(Math.floor(started + clock.offset + this.timeoutMs / 2 - clock.error));
         }
-        const tail = [String(keys.length), ...keys, ...args.map((a) => (a === DEADLINE ? deadline : a))];
+        const tail = [String(keys.length), ...keys, ...args.map((a) => (a === DEADLINE ? deadline : a)), ...(writes ? [String(this.replicaAcks)] : [])];
         let reply: unknown;
         try {
           reply = await client.sendCommand(["EVALSHA", s.sha, ...tail], o);
@@ -241,7 +263,7 @@ export class RedisLink {
             reply = (await Promise.all([client.sendCommand(["ASKING"], { chainId }), client.sendCommand(["EVAL", s.source, ...tail], { ...o, chainId })]))[1];
           }
         }
-        if (writes && this.replicaAcks > 0) {
+        if (writes && this.replicaAcks > 0 && reply !== SCRIPT_EXPIRED && reply !== SCRIPT_NO_REPLICAS) {
           // On the connection that wrote: WAIT counts replicas that have everything it wrote.
           const waitMs = Math.max(1, Math.floor(this.timeoutMs / 2));
           const acked = Number(await client.sendCommand(["WAIT", String(this.replicaAcks), String(waitMs)]));

@@ -26,7 +26,7 @@ import { defaultBackend, type CryptoBackend } from "../keys/crypto/index.js";
 import type { SessionState } from "../monitor/state.js";
 import { rolledBack, type HighWaterMarks, type HighWaterStore } from "./high-water.js";
 import { defences } from "../monitor/defences.js";
-import { DEADLINE, LUA_NOW, RedisLink, redisScript, SCRIPT_EXPIRED, type RedisConnectionOptions } from "./redis-link.js";
+import { DEADLINE, LUA_WRITE_GUARD, RedisLink, redisScript, SCRIPT_EXPIRED, SCRIPT_NO_REPLICAS, type RedisConnectionOptions } from "./redis-link.js";
 import { checkStorageKey, openStoredState, SealedStateError, sealStoredState } from "./sealed-state.js";
 import { StoreUnavailableError, type ReplayCache, type SessionStore } from "./store.js";
 
@@ -74,10 +74,10 @@ export interface RedisReplayCache extends ReplayCache {
 }
 
 // KEYS: state, mark (only with marks). ARGV: expected version ("" = none), next version, sealed state, ttl ms ("0" = none), deadline,
-// "0" to leave the mark alone, "1" to raise it, "2" to raise it and refuse a version below it.
+// "0" to leave the mark alone, "1" to raise it, "2" to raise it and refuse a version below it; replicaAcks (RedisLink).
 const COMMIT = redisScript(
-  LUA_NOW +
-    `if now_ms() > tonumber(ARGV[5]) then return ${SCRIPT_EXPIRED} end
+  LUA_WRITE_GUARD +
+    `local no = refused(ARGV[5]) if no then return no end
 local cur = redis.call('HGET', KEYS[1], 'v')
 if ARGV[1] == '' then
   if cur then return 0 end
@@ -103,20 +103,20 @@ const GET_CHECKED = redisScript(`#!lua flags=no-writes
 local e = redis.call('HMGET', KEYS[1], 'v', 's')
 return {e[1] or false, e[2] or false, redis.call('GET', KEYS[2]) or false}`);
 
-// KEYS: mark. ARGV: version, deadline. Returns the previous mark, or -2 for none.
+// KEYS: mark. ARGV: version, deadline, replicaAcks. Returns the previous mark, or -2 for none.
 const RAISE = redisScript(
-  LUA_NOW +
-    `if now_ms() > tonumber(ARGV[2]) then return ${SCRIPT_EXPIRED} end
+  LUA_WRITE_GUARD +
+    `local no = refused(ARGV[2]) if no then return no end
 local m = redis.call('GET', KEYS[1])
 if (not m) or tonumber(m) < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
 if not m then return -2 end
 return tonumber(m)`,
 );
 
-// KEYS: entry. ARGV: ttl ms, deadline. 1: recorded; 0: already there.
+// KEYS: entry. ARGV: ttl ms, deadline, replicaAcks. 1: recorded; 0: already there.
 const REPLAY = redisScript(
-  LUA_NOW +
-    `if now_ms() > tonumber(ARGV[2]) then return ${SCRIPT_EXPIRED} end
+  LUA_WRITE_GUARD +
+    `local no = refused(ARGV[2]) if no then return no end
 if tonumber(ARGV[1]) <= 0 then
   if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
   return 1
@@ -154,6 +154,7 @@ export function taggedKey(prefix: string, key: string): string {
 function scriptResult(what: string, r: unknown): number {
   const n = typeof r === "number" ? r : Number.NaN;
   if (n === SCRIPT_EXPIRED) throw new StoreUnavailableError(`redis: ${what}: reached Redis after its deadline; nothing was written`);
+  if (n === SCRIPT_NO_REPLICAS) throw new StoreUnavailableError(`redis: ${what}: the node has fewer replicas connected than replicaAcks; nothing was written`);
   if (!Number.isSafeInteger(n)) throw new StoreUnavailableError(`redis: ${what}: unexpected answer ${typeof r}`);
   return n;
 }

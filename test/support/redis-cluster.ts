@@ -48,6 +48,8 @@ export interface LocalCluster {
   cli(port: number, ...args: string[]): Promise<string>;
   /** The node serving `slot` as master (asked of a live node). */
   masterOf(slot: number): Promise<ClusterNode>;
+  /** The port of each slot's master (16384 entries), as a live node sees it. */
+  owners(): Promise<number[]>;
   /** The live replicas of a master. */
   replicasOf(master: ClusterNode): Promise<ClusterNode[]>;
   /** The slot of `key` (CLUSTER KEYSLOT). */
@@ -170,6 +172,16 @@ export async function startRedisCluster(count = 6): Promise<LocalCluster> {
     cli,
     async keyslot(key) {
       return Number((await cli(live()[0]!.port, "CLUSTER", "KEYSLOT", key)).trim());
+    },
+    async owners() {
+      for (const n of live()) {
+        const out = await cli(n.port, "--json", "CLUSTER", "SLOTS").catch(() => undefined);
+        if (out === undefined) continue;
+        const ports: number[] = new Array(16384).fill(0);
+        for (const [from, to, [, port]] of JSON.parse(out) as [number, number, [string, number]][]) ports.fill(Number(port), from, to + 1);
+        return ports;
+      }
+      throw new Error("no live node answers CLUSTER SLOTS");
     },
     async replicasOf(master) {
       const out = await cli(master.port, "CLUSTER", "REPLICAS", await master.id());
