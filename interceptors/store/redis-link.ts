@@ -170,6 +170,7 @@ export class RedisLink {
   /** The clock offset of each node, by its node-redis client. */
   private readonly clocks = new WeakMap<object, Clock>();
   private rediscovering: Promise<void> | undefined;
+  private closed = false;
   private lastRediscover = 0;
   private readonly clusterClient: RedisClusterCommandClient | undefined;
 
@@ -278,6 +279,8 @@ export class RedisLink {
 
   /** Closes the client if the store created it. */
   async close(): Promise<void> {
+    this.closed = true;
+    await this.rediscovering; // a reload of the slot map in flight would open node connections after the close
     if (!this.owned) return;
     try {
       if (this.target.isOpen) await this.target.close?.();
@@ -337,7 +340,7 @@ export class RedisLink {
    */
   private rediscover(): void {
     const cluster = this.clusterClient;
-    if (cluster?._slots === undefined || this.rediscovering !== undefined || Date.now() - this.lastRediscover < REDISCOVER_MS) return;
+    if (cluster?._slots === undefined || this.closed || this.rediscovering !== undefined || Date.now() - this.lastRediscover < REDISCOVER_MS) return;
     const roots = cluster._options?.rootNodes ?? [];
     if (roots.length === 0) return;
     this.lastRediscover = Date.now();

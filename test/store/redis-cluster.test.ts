@@ -130,7 +130,11 @@ function noneTwice(t: ExecutionContext, r: Rig, ledger: Ledger, sids: readonly s
     t.true(handledOf(r, sid, "upload") <= 1, `${sid}: upload handled ${handledOf(r, sid, "upload")} times`);
     t.true(handledOf(r, sid, "submit") <= 1, `${sid}: submit handled ${handledOf(r, sid, "submit")} times`);
   }
-  t.is(r.replicas.reduce((s, x) => s + x.runtime.metrics.accepted, 0), ledger.accepted() + others, "the replicas accepted exactly the deliveries answered ok");
+  // A replica counts a message accepted once it is committed; its call may still fail after that (the answer's own
+  // commit refused): so at least the deliveries answered ok, and at most one per message.
+  const accepted = r.replicas.reduce((s, x) => s + x.runtime.metrics.accepted, 0);
+  t.true(accepted >= ledger.accepted() + others, `${accepted} accepted, ${ledger.accepted() + others} answered ok`);
+  t.true(accepted <= ledger.deliveries.size + others, `${accepted} acceptances of ${ledger.deliveries.size + others} messages`);
 }
 
 test.serial("sessions spread over three replicas of confman complete on the cluster, each message handled once", async (t) => {
@@ -297,8 +301,10 @@ test.serial(`a master killed mid-run (its replica behind): ${RACE_SESSIONS * 2} 
     let failedOverAt = -1;
     let settledAt = -1;
     const failover = async (): Promise<void> => {
-      // The replica stops replicating; the master takes writes it never passes on; then the master dies.
+      // The replica stops, the master drops its replication link (what it sent so far the replica still reads when it
+      // goes on); the master then takes writes it passes on to no one, for 400 ms; then it dies.
       replica.pause();
+      await c.cli(victim.port, "CLIENT", "KILL", "TYPE", "replica");
       await sleep(400);
       await victim.kill();
       replica.resume();
@@ -330,10 +336,28 @@ test.serial(`a master killed mid-run (its replica behind): ${RACE_SESSIONS * 2} 
     const closed = outcomes.filter((o) => o.outcome === "failed-closed");
     t.log(`${RACE_SESSIONS * 2} races in ${runMs} ms; master killed after ${killedAt} sessions, failed over after ${failedOverAt}, its node back as a replica after ${settledAt}; ${RACE_SESSIONS - closed.length} sessions continued, ${closed.length} failed closed`);
     t.true(killedAt >= 0 && settledAt > killedAt);
+    const why = new Map<string, number>();
+    for (const o of closed) {
+      const last = [...ledger.deliveries].filter(([id]) => id.startsWith(o.sid)).at(-1)![1].outcomes.map((d) => (d.ok ? "ok" : `${d.kind}: ${d.details.replace(/[0-9a-f]{16,}/g, "…").slice(0, 90)}`));
+      const k = last.join(" / ");
+      why.set(k, (why.get(k) ?? 0) + 1);
+    }
+    for (const [k, v] of why) why.set(k.replace(/(store-unavailable: secsession store-unavailable: the receiver's session store is unavailable; retry later)( \/ \1)+/g, "$1 (repeated)"), v);
+    t.log(`failed closed, by their last message's outcomes: ${[...why].map(([k, v]) => `${v} × [${k}]`).join("; ")}`);
+    const reasons = new Map<string, number>();
+    for (const a of r.replicas.flatMap((x) => x.alerts)) {
+      const k = `${a.kind}: ${a.reason.replace(/[0-9a-f]{16,}/g, "…").replace(/[0-9]+/g, "N").slice(0, 120)}`;
+      reasons.set(k, (reasons.get(k) ?? 0) + 1);
+    }
+    t.log(`the replicas' alerts: ${[...reasons].sort((x, y) => y[1] - x[1]).map(([k, v]) => `${v} × ${k}`).join("\n  ")}`);
     // Sessions that started once the cluster had settled all continue.
     const late = outcomes.filter((o) => o.i >= settledAt + 6);
     t.true(late.length > 100, `${late.length} sessions after the failover`);
-    t.deepEqual(late.filter((o) => o.outcome !== "continued").map((o) => o.i), [], "sessions after the failover continue");
+    const lateClosed = late.filter((o) => o.outcome !== "continued");
+    for (const o of lateClosed) {
+      for (const [id, e] of ledger.deliveries) if (id.startsWith(o.sid)) t.log(`session ${o.i} ${id.slice(-6)}: ${e.outcomes.map((d) => (d.ok ? "ok" : `${d.code} ${d.kind} ${d.details}`)).join(" | ")}`);
+    }
+    t.deepEqual(lateClosed.map((o) => o.i), [], "sessions after the failover continue");
 
     // Every envelope again, after the failover (a replay of everything): none is accepted a second time.
     await pool([...ledger.deliveries.keys()].length, 6, async (i) => {
