@@ -146,6 +146,6 @@ const table = [
   ),
 ];
 process.stdout.write(`${table.join("\n")}\n`);
-process.stdout.write(`All on one machine with ${cpus().length} cores shared by every process: the driver, the replicas and every redis-server (7 for the cluster rows).\n`);
+process.stdout.write(`All on one machine with ${cpus().length} cores shared by every process: the driver, the replicas and every redis-server (one for the one-node rows, six for the cluster rows).\n`);
 process.stderr.write(`load average (1 min): ${round(loadBefore, 2)} before, ${round(loadavg()[0]!, 2)} after, on ${cpus().length} cores\n`);
 process.stderr.write(`written to ${jsonPath}\n`);

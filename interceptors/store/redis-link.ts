@@ -124,13 +124,14 @@ export const LUA_NOW = "local function now_ms() local t = redis.call('TIME') ret
 /** A script's answer that it ran past its deadline and wrote nothing. */
 export const SCRIPT_EXPIRED = -1;
 
-/** A script's answer that its node has fewer replicas connected than `replicaAcks`, and it wrote nothing. */
+/** A script's answer that its node has fewer replicas online than `replicaAcks`, and it wrote nothing. */
 export const SCRIPT_NO_REPLICAS = -3;
 
 /**
  * The guard of every write script, after LUA_NOW: `refused(deadline)` is
  * SCRIPT_EXPIRED past the deadline, SCRIPT_NO_REPLICAS when the node has
- * fewer replicas connected than the last argument (`replicaAcks`, appended by
+ * fewer replicas online (connected and in sync, not still loading a full
+ * resync) than the last argument (`replicaAcks`, appended by
  * RedisLink.script), else false. So a write that WAIT could not confirm for
  * want of a replica is not made at all.
  */
@@ -139,7 +140,10 @@ export const LUA_WRITE_GUARD =
   `local function refused(deadline)
   if now_ms() > tonumber(deadline) then return ${SCRIPT_EXPIRED} end
   local need = tonumber(ARGV[#ARGV])
-  if need > 0 and (tonumber(string.match(redis.call('INFO', 'replication'), 'connected_slaves:(%d+)')) or 0) < need then return ${SCRIPT_NO_REPLICAS} end
+  if need > 0 then
+    local _, online = string.gsub(redis.call('INFO', 'replication'), 'state=online', '')
+    if online < need then return ${SCRIPT_NO_REPLICAS} end
+  end
   return false
 end
 `;

@@ -154,7 +154,7 @@ export function taggedKey(prefix: string, key: string): string {
 function scriptResult(what: string, r: unknown): number {
   const n = typeof r === "number" ? r : Number.NaN;
   if (n === SCRIPT_EXPIRED) throw new StoreUnavailableError(`redis: ${what}: reached Redis after its deadline; nothing was written`);
-  if (n === SCRIPT_NO_REPLICAS) throw new StoreUnavailableError(`redis: ${what}: the node has fewer replicas connected than replicaAcks; nothing was written`);
+  if (n === SCRIPT_NO_REPLICAS) throw new StoreUnavailableError(`redis: ${what}: the node has fewer replicas online than replicaAcks; nothing was written`);
   if (!Number.isSafeInteger(n)) throw new StoreUnavailableError(`redis: ${what}: unexpected answer ${typeof r}`);
   return n;
 }

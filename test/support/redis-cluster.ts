@@ -12,7 +12,7 @@
  * test("…", async (t) => { const store = createRedisStore({ rootNodes: cluster().rootNodes, storageKey }); … });
  */
 import type { TestFn } from "ava";
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -92,6 +92,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Starts six nodes and creates the cluster (three masters, one replica each). */
 export async function startRedisCluster(count = 6): Promise<LocalCluster> {
   requireRedisServer();
+  const v = spawnSync(CLI, ["--version"], { encoding: "utf8" });
+  if (v.error !== undefined || v.status !== 0) {
+    throw new Error(`a Redis Cluster is needed here: ${CLI} could not run (${v.error?.message ?? v.stderr}). Debian's redis-server package brings it (redis-tools), or set REDIS_CLI to its path.`);
+  }
   const dir = mkdtempSync(join(tmpdir(), "secsession-redis-cluster-"));
   const taken = new Set<number>();
   const children: ChildProcess[] = [];
