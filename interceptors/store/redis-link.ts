@@ -11,6 +11,12 @@
  * Redis's own clock, half the timeout after it was sent, and refuses to write
  * past it: a write we gave up on does not happen afterwards, unless its reply
  * alone is delayed by more than half the timeout.
+ *
+ * On a Redis Cluster (`cluster` or `rootNodes`) each command goes to the
+ * master of its first key's slot; the deadline is in the clock of that node;
+ * a write runs only while its node has `replicaAcks` replicas online and is
+ * followed by WAIT on the same connection, so that a failover cannot undo an
+ * accepted message (docs/scale-out.md, "Redis Cluster").
  */
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";

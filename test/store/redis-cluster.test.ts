@@ -11,8 +11,8 @@
  *   sessions run: each session completes or fails closed, no message is
  *   accepted twice;
  * - a master killed (SIGKILL) while 1,000 races run (the same message to two
- *   replicas at once, session starts and mid-session), after its replica fell
- *   behind: sessions continue after the failover or fail closed, and no
+ *   replicas at once, session starts and mid-session), after its replica was
+ *   cut off (so that the master takes writes it passes on to no one): sessions continue after the failover or fail closed, and no
  *   message is accepted twice — not even when every envelope is delivered
  *   again after the failover.
  */
@@ -79,7 +79,7 @@ async function raceSession(r: Rig, ledger: Ledger, n: number): Promise<{ sid: st
   return { sid, outcome: ok2 === undefined ? "failed-closed" : "continued" };
 }
 
-/** Runs `count` sessions, `concurrency` at a time; `at(i)` is awaited before session i starts. */
+/** Runs `one(i)` for i < count, `concurrency` at a time. */
 async function pool<T>(count: number, concurrency: number, one: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = new Array(count);
   let next = 0;
