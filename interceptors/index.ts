@@ -58,7 +58,7 @@ export type { AnyRoleState, ResumableRuntime } from "./store/resume.js";
 export { createRedisStore, createRedisReplayCache, createRedisHighWaterMarks, DEFAULT_STATE_TTL_MS } from "./store/redis.js";
 export { createRedisPrekeySource, type RedisPrekeySourceOptions } from "./store/redis-prekeys.js";
 export { createMemoryPrekeySource, type PrekeySource } from "./keys/prekey-source.js";
-export type { RedisStore, RedisStoreOptions, RedisReplayCache, RedisReplayCacheOptions, RedisCommandClient, RedisConnectionOptions } from "./store/redis.js";
+export type { RedisStore, RedisStoreOptions, RedisReplayCache, RedisReplayCacheOptions, RedisCommandClient, RedisClusterCommandClient, RedisConnectionOptions } from "./store/redis.js";
 export { sealStoredState, openStoredState, SealedStateError, STORED_STATE_FORMAT_VERSION } from "./store/sealed-state.js";
 export type { ReplicaHandlers, AnyIncoming } from "./store/replicated-role.js";
 export type { SessionState } from "./monitor/state.js";

@@ -56,7 +56,10 @@ export function roundRobinOptions(retry: { maxAttempts?: number; initialBackoff?
 
 export interface MeshOptions {
   readonly replicas: number;
-  readonly redisUrl: string;
+  /** One Redis: its URL. */
+  readonly redisUrl?: string;
+  /** Or a Redis Cluster: its nodes' URLs (the replicas use `rootNodes`). */
+  readonly redisRootNodes?: readonly string[];
   /** The author's behaviour (examples/conf/parties.ts). */
   readonly author?: { readonly files: readonly string[]; readonly rounds: ReadonlyArray<"submit" | "withdraw">; readonly trace?: Trace };
   /** Redis command deadline in the replicas (ms). */
@@ -133,7 +136,7 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
       port: r.port,
       keyFile: join(dir, "easychair.key"),
       keyring: join(dir, "keyring.json"),
-      redisUrl: options.redisUrl,
+      ...(options.redisRootNodes === undefined ? { redisUrl: options.redisUrl! } : { redisRootNodes: [...options.redisRootNodes] }),
       storageKey,
       peers: { [ids.pc.id]: addresses[ids.pc.id]!, [ids.author.id]: addresses[ids.author.id]! },
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),

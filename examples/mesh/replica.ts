@@ -26,7 +26,9 @@ export interface ReplicaConfig {
   readonly port: number;
   readonly keyFile: string;
   readonly keyring: string;
-  readonly redisUrl: string;
+  /** One Redis, or (redisRootNodes) a Redis Cluster. */
+  readonly redisUrl?: string;
+  readonly redisRootNodes?: readonly string[];
   /** 64 hex digits. */
   readonly storageKey: string;
   readonly peers: Readonly<Record<string, string>>;
@@ -42,9 +44,10 @@ const say = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
 
 const storageKey = new Uint8Array(Buffer.from(config.storageKey, "hex"));
 const timeoutMs = config.timeoutMs ?? 1000;
-const store = createRedisStore({ url: config.redisUrl, storageKey, timeoutMs });
+const connection = config.redisRootNodes !== undefined ? { rootNodes: config.redisRootNodes } : { url: config.redisUrl! };
+const store = createRedisStore({ ...connection, storageKey, timeoutMs });
 storageKey.fill(0); // the store keeps its own copy
-const replayCache = createRedisReplayCache({ url: config.redisUrl, timeoutMs });
+const replayCache = createRedisReplayCache({ ...connection, timeoutMs });
 const runtime = createSessionRuntime({ identity: loadIdentity(config.keyFile), resolver: keyringResolver(config.keyring), peers: config.peers, store, replayCache });
 runtime.on("securityAlert", (a) => say({ alert: { replica: config.name, kind: a.kind, edge: a.edge, reason: a.reason } }));
 const server = new grpc.Server({ interceptors: [runtime.serverInterceptor()] });

@@ -3,10 +3,11 @@
  * `<prefix>prekeys:{<principal>}`, holding the sealed prekey set its
  * replicas share (sealed by the runtime under a key of the principal's own
  * identity: Redis learns no private key). Publishing is compare-and-set by
- * one Lua script with a deadline in Redis's clock, as the store's writes
- * are (redis-link.ts); failures are StoreUnavailableError.
+ * one Lua script with the store's write guard (a deadline in the node's
+ * clock, and on a cluster `replicaAcks`; redis-link.ts); failures are
+ * StoreUnavailableError.
  */
-import { LUA_NOW, RedisLink, redisScript, SCRIPT_EXPIRED, type RedisConnectionOptions } from "./redis-link.js";
+import { DEADLINE, LUA_WRITE_GUARD, RedisLink, redisScript, SCRIPT_EXPIRED, SCRIPT_NO_REPLICAS, type RedisConnectionOptions } from "./redis-link.js";
 import { StoreUnavailableError } from "./store.js";
 import type { PrekeySource } from "../keys/prekey-source.js";
 
@@ -17,14 +18,15 @@ export interface RedisPrekeySourceOptions extends RedisConnectionOptions {
   readonly prefix?: string;
 }
 
-// KEYS[1] the set; ARGV: expected ("" for none), next, deadline. 1 written, 0 another writer came first, -1 past the deadline.
+// KEYS[1] the set; ARGV: expected ("" for none), next, deadline (and replicaAcks, appended by the link).
+// 1 written, 0 another writer came first; the guard's answers when past the deadline or short of replicas.
 const PUBLISH = redisScript(
-  LUA_NOW +
-    "if now_ms() > tonumber(ARGV[3]) then return -1 end\n" +
-    "local cur = redis.call('GET', KEYS[1])\n" +
-    "if (cur == false and ARGV[1] ~= '') or (cur ~= false and cur ~= ARGV[1]) then return 0 end\n" +
-    "redis.call('SET', KEYS[1], ARGV[2])\n" +
-    "return 1\n",
+  LUA_WRITE_GUARD +
+    `local no = refused(ARGV[3]) if no then return no end
+local cur = redis.call('GET', KEYS[1])
+if (cur == false and ARGV[1] ~= '') or (cur ~= false and cur ~= ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1`,
 );
 
 /** Creates the shared prekey source of `principal` in Redis. */
@@ -43,9 +45,9 @@ export function createRedisPrekeySource(options: RedisPrekeySourceOptions): Prek
     },
     async write(expected, next) {
       const what = `publish prekeys of ${options.principal}`;
-      const deadline = await link.deadline(what);
-      const r = await link.script(what, PUBLISH, [key], [expected === undefined ? "" : Buffer.from(expected), Buffer.from(next), deadline]);
+      const r = await link.script(what, PUBLISH, [key], [expected === undefined ? "" : Buffer.from(expected), Buffer.from(next), DEADLINE]);
       if (r === SCRIPT_EXPIRED) throw new StoreUnavailableError(`redis: ${what}: reached Redis after its deadline; nothing was written`);
+      if (r === SCRIPT_NO_REPLICAS) throw new StoreUnavailableError(`redis: ${what}: too few replicas online (replicaAcks); nothing was written`);
       if (r !== 0 && r !== 1) throw new StoreUnavailableError(`redis: ${what}: unexpected answer ${typeof r}`);
       return r === 1;
     },

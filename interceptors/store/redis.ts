@@ -3,9 +3,14 @@
  * replicas of a role (docs/scale-out.md). Keys, under a prefix (default
  * `secsession:`):
  *
- *   <prefix>s:<code>:<role>:<sid>     hash { v: version, s: sealed state }   (sealed-state.ts)
- *   <prefix>hwm:<code>:<role>:<sid>   the session's high-water mark           (option `highWater`)
- *   <prefix>r:<id>                    a session start, until its window ends (SET NX PX)
+ *   <prefix>s:<code>:<role>:{<sid>}     hash { v: version, s: sealed state }   (sealed-state.ts)
+ *   <prefix>hwm:<code>:<role>:{<sid>}   the session's high-water mark           (option `highWater`)
+ *   <prefix>r:<role>:{<sid>}            a session start, until its window ends (SET NX PX)
+ *
+ * The session id is each key's hash tag: every key of a session is in one
+ * Redis Cluster slot, so each script's keys are on one node (`cluster` /
+ * `rootNodes`; docs/scale-out.md, "Redis Cluster"). Store keys, mark keys and
+ * replay ids are tagged by their last `:`-separated part.
  *
  * A commit is one Lua script: compare the stored version with the expected
  * one, write the new sealed state, raise the mark — or write nothing. So of
@@ -21,11 +26,11 @@ import { defaultBackend, type CryptoBackend } from "../keys/crypto/index.js";
 import type { SessionState } from "../monitor/state.js";
 import { rolledBack, type HighWaterMarks, type HighWaterStore } from "./high-water.js";
 import { defences } from "../monitor/defences.js";
-import { LUA_NOW, RedisLink, redisScript, SCRIPT_EXPIRED, type RedisConnectionOptions } from "./redis-link.js";
+import { DEADLINE, LUA_WRITE_GUARD, RedisLink, redisScript, SCRIPT_EXPIRED, SCRIPT_NO_REPLICAS, type RedisConnectionOptions } from "./redis-link.js";
 import { checkStorageKey, openStoredState, SealedStateError, sealStoredState } from "./sealed-state.js";
 import { StoreUnavailableError, type ReplayCache, type SessionStore } from "./store.js";
 
-export type { RedisCommandClient, RedisConnectionOptions } from "./redis-link.js";
+export type { RedisClusterCommandClient, RedisCommandClient, RedisConnectionOptions } from "./redis-link.js";
 
 export interface RedisStoreOptions extends RedisConnectionOptions {
   /** 32 bytes: states are sealed under keys derived from it. Keep it like the identities' private keys. */
@@ -63,14 +68,16 @@ export interface RedisReplayCacheOptions extends RedisConnectionOptions {
 
 /** A replay cache in Redis; close() closes the client if it made it. */
 export interface RedisReplayCache extends ReplayCache {
+  /** The Redis key a replay id lives under (for operators and tests). */
+  redisKey(id: string): string;
   close(): Promise<void>;
 }
 
-// KEYS: state, mark. ARGV: expected version ("" = none), next version, sealed state, ttl ms ("0" = none), deadline,
-// "0" to leave the mark alone, "1" to raise it, "2" to raise it and refuse a version below it.
+// KEYS: state, mark (only with marks). ARGV: expected version ("" = none), next version, sealed state, ttl ms ("0" = none), deadline,
+// "0" to leave the mark alone, "1" to raise it, "2" to raise it and refuse a version below it; replicaAcks (RedisLink).
 const COMMIT = redisScript(
-  LUA_NOW +
-    `if now_ms() > tonumber(ARGV[5]) then return ${SCRIPT_EXPIRED} end
+  LUA_WRITE_GUARD +
+    `local no = refused(ARGV[5]) if no then return no end
 local cur = redis.call('HGET', KEYS[1], 'v')
 if ARGV[1] == '' then
   if cur then return 0 end
@@ -96,20 +103,20 @@ const GET_CHECKED = redisScript(`#!lua flags=no-writes
 local e = redis.call('HMGET', KEYS[1], 'v', 's')
 return {e[1] or false, e[2] or false, redis.call('GET', KEYS[2]) or false}`);
 
-// KEYS: mark. ARGV: version, deadline. Returns the previous mark, or -2 for none.
+// KEYS: mark. ARGV: version, deadline, replicaAcks. Returns the previous mark, or -2 for none.
 const RAISE = redisScript(
-  LUA_NOW +
-    `if now_ms() > tonumber(ARGV[2]) then return ${SCRIPT_EXPIRED} end
+  LUA_WRITE_GUARD +
+    `local no = refused(ARGV[2]) if no then return no end
 local m = redis.call('GET', KEYS[1])
 if (not m) or tonumber(m) < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
 if not m then return -2 end
 return tonumber(m)`,
 );
 
-// KEYS: entry. ARGV: ttl ms, deadline. 1: recorded; 0: already there.
+// KEYS: entry. ARGV: ttl ms, deadline, replicaAcks. 1: recorded; 0: already there.
 const REPLAY = redisScript(
-  LUA_NOW +
-    `if now_ms() > tonumber(ARGV[2]) then return ${SCRIPT_EXPIRED} end
+  LUA_WRITE_GUARD +
+    `local no = refused(ARGV[2]) if no then return no end
 if tonumber(ARGV[1]) <= 0 then
   if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
   return 1
@@ -122,17 +129,32 @@ return 0`,
 export const DEFAULT_STATE_TTL_MS = 60 * 60_000;
 
 function checkPrefix(prefix: string): string {
-  if (typeof prefix !== "string" || prefix.length > 256) throw new TypeError("secsession: redis: prefix must be a string of at most 256 characters");
+  if (typeof prefix !== "string" || prefix.length > 256 || /[{}]/.test(prefix)) {
+    throw new TypeError("secsession: redis: prefix must be a string of at most 256 characters without { or } (the keys' hash tags are the session ids)");
+  }
   return prefix;
 }
 
-function checkKey(key: string): void {
-  if (typeof key !== "string" || key === "") throw new TypeError("secsession: redis: a store key is a non-empty string");
+function checkKey(key: string, what = "a store key"): void {
+  if (typeof key !== "string" || key === "") throw new TypeError(`secsession: redis: ${what} is a non-empty string`);
+  if (/[{}]/.test(key) || key.endsWith(":")) throw new TypeError(`secsession: redis: ${what} has no { or } and does not end with ':'`);
+}
+
+/**
+ * The key's Redis name under `prefix`: its last `:`-separated part — the
+ * session id, in `<code>:<role>:<sid>`, `hwm:<code>:<role>:<sid>` and the
+ * replay id `<role>:<sid>` — as the hash tag, so that every key of a session
+ * lives in one Redis Cluster slot (docs/scale-out.md, "Redis Cluster").
+ */
+export function taggedKey(prefix: string, key: string): string {
+  const i = key.lastIndexOf(":");
+  return `${prefix}${key.slice(0, i + 1)}{${key.slice(i + 1)}}`;
 }
 
 function scriptResult(what: string, r: unknown): number {
   const n = typeof r === "number" ? r : Number.NaN;
   if (n === SCRIPT_EXPIRED) throw new StoreUnavailableError(`redis: ${what}: reached Redis after its deadline; nothing was written`);
+  if (n === SCRIPT_NO_REPLICAS) throw new StoreUnavailableError(`redis: ${what}: the node has fewer replicas online than replicaAcks; nothing was written`);
   if (!Number.isSafeInteger(n)) throw new StoreUnavailableError(`redis: ${what}: unexpected answer ${typeof r}`);
   return n;
 }
@@ -160,13 +182,16 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   if (!Number.isSafeInteger(ttl) || ttl < 0) throw new RangeError(`secsession: redis: stateTtlMs must be a whole number of milliseconds ≥ 0, got ${ttl}`);
   const crypto = options.crypto ?? defaultBackend();
   const link = new RedisLink(options);
-  const stateKey = (key: string): string => `${prefix}s:${key}`;
-  const markKey = (key: string): string => `${prefix}${key}`; // key is already `hwm:<state key>` (high-water.ts)
+  const stateKey = (key: string): string => taggedKey(`${prefix}s:`, key);
+  const markKey = (key: string): string => taggedKey(prefix, key); // key is already `hwm:<state key>` (high-water.ts)
   const marks = options.highWater === true ? redisMarks(link, markKey) : undefined;
 
   const store: RedisStore = {
     detached: true,
-    redisKey: stateKey,
+    redisKey(key: string): string {
+      checkKey(key);
+      return stateKey(key);
+    },
     async get(key: string): Promise<SessionState | undefined> {
       checkKey(key);
       const rk = stateKey(key);
@@ -195,13 +220,12 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       checkVersion(next.version);
       const rk = stateKey(key);
       const sealed = sealStoredState(crypto, storageKey, rk, next);
-      const deadline = await link.deadline(`commit ${key}`);
-      const r = await link.script(`commit ${key}`, COMMIT, [rk, markKey(`hwm:${key}`)], [
+      const r = await link.script(`commit ${key}`, COMMIT, marks === undefined ? [rk] : [rk, markKey(`hwm:${key}`)], [
         expected === undefined ? "" : String(expected),
         String(next.version),
         Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength),
         String(ttl),
-        deadline,
+        DEADLINE,
         marks === undefined ? "0" : defences.highWater ? "2" : "1",
       ]);
       return scriptResult(`commit ${key}`, r) === 1;
@@ -229,8 +253,7 @@ function redisMarks(link: RedisLink, redisKey: (key: string) => string): HighWat
     async raise(key, version) {
       checkKey(key);
       if (!Number.isSafeInteger(version) || version < 0) throw new RangeError(`secsession: high-water mark: ${version} is not a version`);
-      const deadline = await link.deadline(`raise ${key}`);
-      const prev = scriptResult(`raise ${key}`, await link.script(`raise ${key}`, RAISE, [redisKey(key)], [String(version), deadline]));
+      const prev = scriptResult(`raise ${key}`, await link.script(`raise ${key}`, RAISE, [redisKey(key)], [String(version), DEADLINE]));
       return prev === -2 ? undefined : prev;
     },
   };
@@ -240,7 +263,7 @@ function redisMarks(link: RedisLink, redisKey: (key: string) => string): HighWat
 export function createRedisHighWaterMarks(options: RedisConnectionOptions & { readonly prefix?: string }): HighWaterMarks & { close(): Promise<void> } {
   const prefix = checkPrefix(options.prefix ?? "secsession:");
   const link = new RedisLink(options);
-  return { ...redisMarks(link, (key) => `${prefix}${key}`), close: () => link.close() };
+  return { ...redisMarks(link, (key) => taggedKey(prefix, key)), close: () => link.close() };
 }
 
 /**
@@ -252,13 +275,17 @@ export function createRedisReplayCache(options: RedisReplayCacheOptions): RedisR
   const prefix = checkPrefix(options.prefix ?? "secsession:");
   const now = options.now ?? Date.now;
   const link = new RedisLink(options);
+  const entryKey = (id: string): string => {
+    checkKey(id, "a replay id");
+    return taggedKey(`${prefix}r:`, id);
+  };
   return {
+    redisKey: entryKey,
     async add(id: string, expiresAtMs: number): Promise<boolean> {
-      if (typeof id !== "string" || id === "") throw new TypeError("secsession: redis: a replay id is a non-empty string");
+      const rk = entryKey(id);
       if (!Number.isFinite(expiresAtMs)) throw new RangeError(`secsession: redis: expiry ${expiresAtMs} is not a time`);
       const ttl = Math.max(0, Math.ceil(expiresAtMs - now()));
-      const deadline = await link.deadline(`replay ${id}`);
-      return scriptResult(`replay ${id}`, await link.script(`replay ${id}`, REPLAY, [`${prefix}r:${id}`], [String(ttl), deadline])) === 1;
+      return scriptResult(`replay ${id}`, await link.script(`replay ${id}`, REPLAY, [rk], [String(ttl), DEADLINE])) === 1;
     },
     close: () => link.close(),
   };

@@ -159,7 +159,7 @@ test.serial("replay cache: SET NX PX — of two replicas seeing one start, exact
     }
     const id = `confman:${randomBytes(32).toString("hex")}`;
     t.true(await a.add(id, Date.now() + 300));
-    const pttl = Number(await c.sendCommand(["PTTL", `secsession:r:${id}`]));
+    const pttl = Number(await c.sendCommand(["PTTL", a.redisKey(id)]));
     t.true(pttl > 0 && pttl <= 300, `PTTL ${pttl}`);
     t.false(await b.add(id, Date.now() + 300));
     await new Promise((res) => setTimeout(res, 450));
@@ -167,7 +167,7 @@ test.serial("replay cache: SET NX PX — of two replicas seeing one start, exact
     // An expiry already past records nothing but still sees a live entry.
     t.false(await a.add(id, Date.now() - 1));
     t.true(await a.add(`${id}x`, Date.now() - 1));
-    t.is(Number(await c.sendCommand(["EXISTS", `secsession:r:${id}x`])), 0);
+    t.is(Number(await c.sendCommand(["EXISTS", a.redisKey(`${id}x`)])), 0);
   } finally {
     await Promise.all([a.close(), b.close(), c.close()]);
   }
@@ -224,7 +224,7 @@ test.serial("Redis paused: every operation fails with StoreUnavailableError with
   await new Promise((res) => setTimeout(res, 100));
   const c = await admin();
   try {
-    t.is(Number(await c.sendCommand(["EXISTS", "secsession:r:paused-start"])), 0, "the paused session start was not recorded");
+    t.is(Number(await c.sendCommand(["EXISTS", cache.redisKey("paused-start")])), 0, "the paused session start was not recorded");
   } finally {
     await c.close();
   }
@@ -287,15 +287,23 @@ test.serial("bad input is refused with a clear error", async (t) => {
   const url = redis().url;
   t.throws(() => createRedisStore({ url, storageKey: new Uint8Array(31) }), { instanceOf: RangeError, message: /32 bytes, got 31 bytes/ });
   t.throws(() => createRedisStore({ url, storageKey: "k" as never }), { instanceOf: RangeError, message: /32 bytes, got string/ });
-  t.throws(() => createRedisStore({ storageKey: key32() }), { instanceOf: TypeError, message: /exactly one of `client` and `url`/ });
+  t.throws(() => createRedisStore({ storageKey: key32() }), { instanceOf: TypeError, message: /exactly one of `client`, `url`, `cluster` and `rootNodes`/ });
   t.throws(() => createRedisStore({ url, client: createClient(), storageKey: key32() }), { instanceOf: TypeError, message: /exactly one of/ });
   t.throws(() => createRedisStore({ client: {} as never, storageKey: key32() }), { instanceOf: TypeError, message: /node-redis client/ });
+  t.throws(() => createRedisStore({ url, rootNodes: [url], storageKey: key32() }), { instanceOf: TypeError, message: /exactly one of .*\(got url, rootNodes\)/ });
+  t.throws(() => createRedisReplayCache({ cluster: createClient() as never, client: createClient() }), { instanceOf: TypeError, message: /exactly one of/ });
+  t.throws(() => createRedisReplayCache({ cluster: createClient() as never }), { instanceOf: TypeError, message: /node-redis 5 cluster client/ });
+  t.throws(() => createRedisStore({ rootNodes: [], storageKey: key32() }), { instanceOf: TypeError, message: /non-empty list/ });
+  t.throws(() => createRedisStore({ url, storageKey: key32(), replicaAcks: -1 }), { instanceOf: RangeError, message: /replicaAcks/ });
+  t.throws(() => createRedisStore({ url, storageKey: key32(), prefix: "{app}:" }), { instanceOf: TypeError, message: /without \{ or \}/ });
   t.throws(() => createRedisStore({ url, storageKey: key32(), timeoutMs: 0 }), { instanceOf: RangeError, message: /timeoutMs/ });
   t.throws(() => createRedisStore({ url, storageKey: key32(), stateTtlMs: -1 }), { instanceOf: RangeError, message: /stateTtlMs/ });
   const store = storeOf();
   const { state } = await confState();
   await t.throwsAsync(store.get(""), { instanceOf: TypeError, message: /non-empty string/ });
   await t.throwsAsync(store.commit("a:b:c", -1, state), { instanceOf: RangeError, message: /not a state version/ });
+  await t.throwsAsync(store.get("a:b:{c}"), { instanceOf: TypeError, message: /no \{ or \}/ });
+  t.is(store.redisKey("a:b:c"), "secsession:s:a:b:{c}", "the session id is the hash tag");
   const cache = createRedisReplayCache({ url });
   await t.throwsAsync(cache.add("", 1), { instanceOf: TypeError });
   await t.throwsAsync(cache.add("x", Number.NaN), { instanceOf: RangeError });

@@ -26,6 +26,7 @@ import {
   type Identity,
   type KeyResolver,
   type Party,
+  type RedisConnectionOptions,
   type RedisReplayCache,
   type RedisStore,
   type SecurityAlert,
@@ -115,7 +116,9 @@ export async function waitFor(what: string, cond: () => boolean | Promise<boolea
   }
 }
 
-export async function rig(redisUrl: string, replicas = 2, options: { timeoutMs?: number } = {}): Promise<Rig> {
+/** `redis`: a URL, or how to reach Redis (e.g. `{ rootNodes }` of a Redis Cluster): each replica makes its own clients. */
+export async function rig(redis: string | RedisConnectionOptions, replicas = 2, options: { timeoutMs?: number } = {}): Promise<Rig> {
+  const connection: RedisConnectionOptions = typeof redis === "string" ? { url: redis } : redis;
   const ids = { pc: generateIdentity("committee"), author: generateIdentity("alice"), confman: generateIdentity("easychair") };
   const resolver = staticResolver(Object.values(ids).map((i) => [i.id, publicKeysOf(i)] as const));
   const storageKey = new Uint8Array(randomBytes(32));
@@ -140,8 +143,8 @@ export async function rig(redisUrl: string, replicas = 2, options: { timeoutMs?:
   const list: Replica[] = [];
   const addReplica = async (o: ReplicaOptions = {}): Promise<Replica> => {
     const timeoutMs = o.timeoutMs ?? options.timeoutMs ?? 1000;
-    const store = createRedisStore({ url: redisUrl, storageKey, timeoutMs, highWater: true });
-    const replayCache = createRedisReplayCache({ url: redisUrl, timeoutMs });
+    const store = createRedisStore({ ...connection, storageKey, timeoutMs, highWater: true });
+    const replayCache = createRedisReplayCache({ ...connection, timeoutMs });
     const runtime = createSessionRuntime({ identity: ids.confman, resolver, peers: addresses, store, replayCache });
     const alerts: SecurityAlert[] = [];
     runtime.on("securityAlert", (a) => alerts.push(a));
