@@ -4,7 +4,7 @@
 
 // End-user API
 export { createSessionRuntime, SessionRuntime } from "./api/session-runtime.js";
-export type { SessionRuntimeOptions } from "./api/session-runtime.js";
+export type { HandlerError, SessionRuntimeOptions } from "./api/session-runtime.js";
 export type { MeterProviderLike, TelemetryOptions, TracerProviderLike } from "./runtime/telemetry.js";
 export type { RoleState, Incoming, Final, SendOptions, ReceiveOptions, SendMessage, SessionHandlers, Machine, Move } from "./api/types.js";
 export { ReceiveTimeoutError, SessionExpiredError } from "./api/local-session.js";

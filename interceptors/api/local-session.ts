@@ -127,11 +127,21 @@ export class LocalSession {
     p?.respond({ code: 10, details: "secsession: the session expired before its response was sent" });
   }
 
-  /** Fails a call still waiting for its response (its handler failed). */
-  abandon(reason: string): void {
+  /**
+   * Fails a call still waiting for its response (its handler failed) with a
+   * generic reason: what failed is for this runtime (handlerError), not the
+   * peer. True when a call was waiting.
+   */
+  abandon(): boolean {
     const p = this.pendingCall;
     this.pendingCall = undefined;
-    p?.respond({ code: 13, details: `secsession: the handler failed before responding: ${reason}` });
+    p?.respond({ code: 13, details: "secsession: the handler failed before responding" });
+    return p !== undefined;
+  }
+
+  /** True while a call waits for this role's response. */
+  waitingForResponse(): boolean {
+    return this.pendingCall !== undefined;
   }
 
   private moveTo(to: number): void {

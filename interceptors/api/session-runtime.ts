@@ -36,6 +36,18 @@ import { checkBindings, checkRuntimeOptions, lookUpAddress, SKIP_ATTESTATION_CHE
 import type { AnyBindings, RoleDefinition } from "./role.js";
 import type { Machine, RoleState, SendOptions, SessionHandlers } from "./types.js";
 
+/** What a `handlerError` listener receives. */
+export interface HandlerError {
+  readonly session: string;
+  readonly role: string;
+  readonly sessionId: string;
+  /** The move whose handler failed. */
+  readonly move: string;
+  readonly error: unknown;
+  /** True when a call was waiting for this role's response (it got INTERNAL). */
+  readonly callerWaiting: boolean;
+}
+
 export interface SessionRuntimeOptions {
   /** This peer: its id (principal) and private keys. */
   readonly identity: Identity;
@@ -124,6 +136,7 @@ export function createSessionRuntime(options: SessionRuntimeOptions): SessionRun
 export class SessionRuntime implements Transport {
   readonly core: RuntimeCore;
   private readonly alertListeners = new Set<(a: SecurityAlert) => void>();
+  private readonly handlerErrorListeners = new Set<(e: HandlerError) => void>();
   private readonly parties = new Map<string, Party>();
   private readonly sessions = new Map<string, LocalSession>();
   private readonly handlers = new Map<string, Record<string, (incoming: IncomingValue) => Promise<void> | void>>();
@@ -214,9 +227,18 @@ export class SessionRuntime implements Transport {
   }
 
   /** Listens to refused messages: `{ kind, sessionId, edge, peer, reason }`. */
-  on(event: "securityAlert", listener: (a: SecurityAlert) => void): this {
-    if (event !== "securityAlert") throw new Error(`secsession: unknown event ${String(event)}`);
-    this.alertListeners.add(listener);
+  on(event: "securityAlert", listener: (a: SecurityAlert) => void): this;
+  /**
+   * A handler that failed (threw, or a replicated role's handler returned
+   * without responding) while its caller waited: the caller gets INTERNAL
+   * with a generic reason; the error and where it happened come here, never
+   * to the peer.
+   */
+  on(event: "handlerError", listener: (e: HandlerError) => void): this;
+  on(event: "securityAlert" | "handlerError", listener: ((a: SecurityAlert) => void) | ((e: HandlerError) => void)): this {
+    if (event === "securityAlert") this.alertListeners.add(listener as (a: SecurityAlert) => void);
+    else if (event === "handlerError") this.handlerErrorListeners.add(listener as (e: HandlerError) => void);
+    else throw new Error(`secsession: unknown event ${String(event)}`);
     return this;
   }
 
@@ -582,17 +604,23 @@ export class SessionRuntime implements Transport {
       return;
     }
     const handler = this.handlers.get(role)?.[incoming.kind];
+    // The reason stays here (handlerError listeners); the caller gets a generic INTERNAL.
+    const failed = (error: unknown): void => {
+      const abandoned = session.abandon();
+      const e: HandlerError = { session: party.descriptor.name, role: party.role, sessionId: received.sessionKey, move: incoming.kind, error, callerWaiting: abandoned };
+      for (const l of this.handlerErrorListeners) l(e);
+    };
     if (handler === undefined) {
-      session.abandon(`no handler for ${incoming.kind}`);
+      failed(new Error(`secsession: no handler for ${incoming.kind}`));
       return;
     }
     Promise.resolve()
       .then(() => handler(replicated ? replicaIncoming(incoming) : incoming))
       .then(
         () => {
-          if (replicated) session.abandon(`the handler of ${incoming.kind} returned without responding`);
+          if (replicated && session.waitingForResponse()) failed(new Error(`secsession: the handler of ${incoming.kind} returned without responding`));
         },
-        (e: unknown) => session.abandon(e instanceof Error ? e.message : String(e)),
+        failed,
       );
   }
 }
