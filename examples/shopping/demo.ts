@@ -5,13 +5,14 @@
  * several Offer/Change rounds; then the paper's attacks — and a few more —
  * each refused while the honest session goes on to complete.
  *
- *   npm run demo
+ *   npm run demo                    (-- --telemetry: also print the OpenTelemetry counters)
  */
 import * as grpc from "@grpc/grpc-js";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { ConfirmRequestSchema, RejectRequestSchema } from "../../gen/shopping/shopping_pb.js";
 import { ShoppingC, ShoppingO, ShoppingSession, ShoppingW } from "../../gen/shopping/shopping_secsession.js";
 import { createSessionRuntime, generateIdentity, publicKeysOf, staticResolver, type SecurityAlert, type SessionRuntime } from "../../interceptors/index.js";
+import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
 import { forge, pretend } from "../support/adversary/forge.js";
 import { mitm, rawCall, rewrite, type Mitm, type Outcome, type Policy } from "../support/adversary/mitm.js";
 
@@ -34,14 +35,40 @@ let prices: number[] = [];
 let finished: () => void = () => undefined;
 let contracted: () => void = () => undefined;
 
+/**
+ * `--telemetry`: the runtimes also report to an OpenTelemetry MeterProvider (docs/observability.md), whose counters are
+ * printed at the end, read back through the SDK as an exporter would.
+ */
+async function telemetry(): Promise<{ meterProvider: MeterProvider; print: () => Promise<void> } | undefined> {
+  if (!process.argv.includes("--telemetry")) return undefined;
+  const reader = new PeriodicExportingMetricReader({ exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE), exportIntervalMillis: 3_600_000 });
+  const meterProvider = new MeterProvider({ readers: [reader] });
+  return {
+    meterProvider,
+    async print() {
+      out("\nOpenTelemetry counters (meter secsession):");
+      const { resourceMetrics } = await reader.collect();
+      for (const m of resourceMetrics.scopeMetrics.flatMap((x) => x.metrics)) {
+        if (!m.descriptor.name.startsWith("secsession.messages.") && m.descriptor.name !== "secsession.sessions.open") continue;
+        for (const d of m.dataPoints) {
+          const labels = Object.entries(d.attributes).map(([k, v]) => `${k.replace(/^secsession\./, "")}=${String(v)}`).join(", ");
+          out(`  ${pad(m.descriptor.name, 28)} {${labels}} ${String(d.value)}`);
+        }
+      }
+      await meterProvider.shutdown();
+    },
+  };
+}
+
 async function main(): Promise<void> {
+  const otel = await telemetry();
   const identities = Object.values(names).map((id) => generateIdentity(id));
   const resolver = staticResolver(identities.map((i) => [i.id, publicKeysOf(i)] as const));
   const book: Record<string, string> = {};
   const alerts: Array<SecurityAlert & { at: string }> = [];
   const parties: Record<string, Party> = {};
   for (const identity of identities) {
-    const runtime = createSessionRuntime({ identity, resolver, peers: book });
+    const runtime = createSessionRuntime({ identity, resolver, peers: book, ...(otel === undefined ? {} : { telemetry: { meterProvider: otel.meterProvider } }) });
     runtime.on("securityAlert", (a) => alerts.push({ ...a, at: identity.id }));
     parties[identity.id] = { runtime, server: new grpc.Server({ interceptors: [runtime.serverInterceptor()] }), address: "" };
   }
@@ -134,6 +161,7 @@ async function main(): Promise<void> {
     const r = Object.entries(p.runtime.metrics.refused).map(([k, v]) => `${k} ${v}`).join(", ");
     out(`  ${pad(id, 10)} accepted ${p.runtime.metrics.accepted} messages, refused ${r || "none"}`);
   }
+  await otel?.print();
   for (const p of Object.values(parties)) {
     p.runtime.close();
     p.server.forceShutdown();

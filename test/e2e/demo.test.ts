@@ -9,3 +9,16 @@ test("the demo negotiates over several rounds and refuses every attack", (t) => 
   t.regex(output, /6\/6 attacks refused/);
   t.notRegex(output, /DELIVERED/);
 });
+
+test("with --telemetry the demo prints OpenTelemetry counters that agree with each runtime's own metrics", (t) => {
+  const output = execFileSync(process.execPath, ["--import=tsx", join(ROOT, "examples", "shopping", "demo.ts"), "--telemetry"], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+  t.regex(output, /6\/6 attacks refused/);
+  const role = { customer: "c", office: "o", warehouse: "w" } as const;
+  for (const [principal, r] of Object.entries(role)) {
+    const own = output.match(new RegExp(`^  ${principal} +accepted (\\d+) messages`, "m"));
+    const otel = output.match(new RegExp(`^  secsession\\.messages\\.accepted +\\{session=Shopping, role=${r}\\} (\\d+)$`, "m"));
+    t.truthy(own, principal);
+    t.is(otel?.[1], own?.[1], `${principal}: accepted`);
+  }
+  t.regex(output, /secsession\.messages\.refused +\{session=Shopping, role=o, alert\.kind=replay\} \d+/);
+});
