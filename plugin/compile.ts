@@ -24,29 +24,40 @@ export interface CompileResult {
   readonly diagnostics: Diagnostic[];
 }
 
+/**
+ * Test-only relaxations of the checker. `allowRebinding`: skip the single-binding rule, so that the
+ * integrity property can hand the runtime protocols that re-bind a dynamic role — the runtime must be
+ * sound whatever the checker accepts (its own `rebinding` and `speakers` defences). Never set by the
+ * plugin.
+ */
+export interface CompileOptions {
+  readonly allowRebinding?: boolean;
+}
+
 /** Compiles every session a file declares. */
 export function compileFile(
   file: DescFile,
   services: (name: string) => DescService | undefined,
   readSource: SourceReader,
+  options: CompileOptions = {},
 ): CompileResult {
   const sink = new DiagnosticSink();
   const descriptors: SessionDescriptor[] = [];
   for (const decl of declareSessions(file, services, readSource, sink)) {
-    const d = compileSession(decl, sink);
+    const d = compileSession(decl, sink, options);
     if (d !== undefined) descriptors.push(d);
   }
   return { descriptors, diagnostics: sortDiagnostics(dedupe(sink.diagnostics)) };
 }
 
 /** Checks and compiles one declared session; undefined if it has errors. */
-export function compileSession(decl: SessionDecl, sink: DiagnosticSink): SessionDescriptor | undefined {
+export function compileSession(decl: SessionDecl, sink: DiagnosticSink, options: CompileOptions = {}): SessionDescriptor | undefined {
   const before = sink.diagnostics.length;
   const flow = checkFlow(decl, sink);
   checkSecurity(decl, [...new Set([...flow.interactions.values()].map((r) => r.method))], sink);
   if (sink.diagnostics.length > before || !allResolved(decl.protocol, flow.interactions)) return undefined;
   const graph = buildGlobalGraph(decl.protocol, flow.interactions);
-  checkSingleBinding(graph, sink);
+  if (options.allowRebinding !== true) checkSingleBinding(graph, sink);
   checkKnowledgeOfChoice(graph, decl.roles.map((r) => r.name), sink);
   if (sink.diagnostics.length > before) return undefined;
   const projections = decl.roles.map((r) => project(graph, r.name));

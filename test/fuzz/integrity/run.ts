@@ -23,6 +23,8 @@ export interface CaseSpec {
   readonly plain?: number;
   /** The relay focus: the coalition (b's principals) begins its walks with a lie about an honest principal's authenticated message. */
   readonly relay?: boolean;
+  /** Compiled with the checker's single-binding rule relaxed (Focus.rebinding). */
+  readonly rebinding?: boolean;
   readonly schedules: ReadonlyArray<readonly number[]>;
 }
 
@@ -34,6 +36,12 @@ export interface CaseSpec {
 export interface Focus extends TreeFocus {
   readonly coalition?: boolean;
   readonly skew?: boolean;
+  /**
+   * Protocols the checker refuses only for re-binding a dynamic role are run too (break 1): the runtime must be
+   * sound whatever the checker accepts, and since the checker refuses re-binding, only such protocols reach the
+   * runtime's own `rebinding` and `speakers` defences.
+   */
+  readonly rebinding?: boolean;
 }
 
 export function caseArbWith(focus: Focus = {}): fc.Arbitrary<CaseSpec> {
@@ -47,7 +55,8 @@ export function caseArbWith(focus: Focus = {}): fc.Arbitrary<CaseSpec> {
     plain: fc.oneof({ arbitrary: fc.constant(0), weight: 1 }, { arbitrary: fc.nat(255), weight: 1 }),
     schedules: fc.array(fc.array(fc.nat(), { maxLength: 20 }), { minLength: 3, maxLength: 8 }),
   });
-  return relay ? spec.map((s) => ({ ...s, coalition: relayCoalition(s.tree), relay: true })) : spec;
+  if (relay) return spec.map((s) => ({ ...s, coalition: relayCoalition(s.tree), relay: true }));
+  return focus.rebinding === true ? spec.map((s) => ({ ...s, rebinding: true })) : spec;
 }
 
 /**
@@ -90,7 +99,7 @@ const crypto = defaultBackend();
 
 export async function runCase(spec: CaseSpec, stats: Stats = newStats(), oracle?: OracleStats): Promise<CaseResult> {
   const rendered = render(spec.tree);
-  const compiled = compileRendered(rendered);
+  const compiled = compileRendered(rendered, { allowRebinding: spec.rebinding === true });
   if (typeof compiled === "string") return { rejected: compiled, violations: [], schedules: 0 };
   const descriptor = shortWindow(applyAttributes(compiled.descriptor, spec.attrs));
   const w = new World(descriptor, compiled.file, { coalition: spec.coalition, skews: spec.skews, plain: spec.plain ?? 0, relay: spec.relay ?? false }, stats);
@@ -155,7 +164,7 @@ export async function runCase(spec: CaseSpec, stats: Stats = newStats(), oracle?
 
 /** A case in words, for a counterexample's report (the protocol, its attributes, the world). */
 export function describe(spec: CaseSpec, r?: CaseResult): string {
-  const lines = [`session: ${sessionText(render(spec.tree))}`];
+  const lines = [`session: ${sessionText(render(spec.tree))}${spec.rebinding === true ? " (compiled with re-binding allowed)" : ""}`];
   if (r?.descriptor !== undefined) {
     lines.push(`attributes: keys ${spec.attrs.keys}; ${r.descriptor.edges.map((e) => `${e.id}:${e.security.authenticity[0]}${e.security.history[0]}${e.security.replayPrevention ? "r" : ""}${e.security.nonRepudiation ? "n" : ""}${e.security.privacy === "none" ? "" : "p"}`).join(" ")}`);
   }

@@ -401,8 +401,8 @@ export function baseRegistry(): FileRegistry {
 const compiled = new Map<string, Compiled | string>();
 
 /** The checker's verdict on a rendered protocol: the session (with the default attributes), or the diagnostics. Cached by text. */
-export function compileRendered(r: Rendered): Compiled | string {
-  const key = JSON.stringify(r);
+export function compileRendered(r: Rendered, checker: { readonly allowRebinding?: boolean } = {}): Compiled | string {
+  const key = JSON.stringify([r, checker.allowRebinding === true]);
   const hit = compiled.get(key);
   if (hit !== undefined) return hit;
   const reg = baseRegistry();
@@ -411,7 +411,7 @@ export function compileRendered(r: Rendered): Compiled | string {
   setExtension(options, sessionExt, [create(SessionSchema, { name: "Fuzz", roles: r.roles.map((x) => create(RoleSchema, x)), protocol: r.protocol })]);
   proto.options = options;
   const file = createFileRegistry(proto, (n) => reg.getFile(n)).getFile(FILE)!;
-  const res = compileFile(file, (n) => reg.getService(n), () => undefined);
+  const res = compileFile(file, (n) => reg.getService(n), () => undefined, checker);
   const out: Compiled | string = res.descriptors.length > 0 ? { descriptor: res.descriptors[0]!, file } : res.diagnostics.map(formatDiagnostic).join("; ") || "no session";
   if (compiled.size > 20_000) compiled.clear();
   compiled.set(key, out);
