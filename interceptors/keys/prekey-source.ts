@@ -20,7 +20,7 @@
  *   sealed    = nonce 12 ‖ AEAD(plaintext, ad = label("prekey-set") ‖ lps(owner))
  */
 import { concat, label, lps, u32 } from "../wire/encoding.js";
-import { zeroize, type CryptoBackend } from "./crypto/index.js";
+import { constantTimeEqual, zeroize, type CryptoBackend } from "./crypto/index.js";
 import { verifyPrekey, type Identity, type Prekey } from "./identity.js";
 import { hkdf32 } from "./pairwise.js";
 
@@ -38,7 +38,7 @@ export function createMemoryPrekeySource(): PrekeySource {
   return {
     read: async () => current?.slice(),
     async write(expected, next) {
-      const same = expected === undefined ? current === undefined : current !== undefined && equal(current, expected);
+      const same = expected === undefined ? current === undefined : current !== undefined && constantTimeEqual(current, expected);
       if (!same) return false;
       current = next.slice();
       return true;
@@ -101,10 +101,4 @@ export function openPrekeySet(c: CryptoBackend, identity: Identity, sealed: Uint
   } finally {
     zeroize(plain);
   }
-}
-
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

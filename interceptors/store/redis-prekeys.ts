@@ -7,7 +7,8 @@
  * clock, and on a cluster `replicaAcks`; redis-link.ts); failures are
  * StoreUnavailableError.
  */
-import { DEADLINE, LUA_WRITE_GUARD, RedisLink, redisScript, SCRIPT_EXPIRED, SCRIPT_NO_REPLICAS, type RedisConnectionOptions } from "./redis-link.js";
+import { DEADLINE, LUA_WRITE_GUARD, RedisLink, redisScript, type RedisConnectionOptions } from "./redis-link.js";
+import { checkPrefix, scriptResult } from "./redis.js";
 import { StoreUnavailableError } from "./store.js";
 import type { PrekeySource } from "../keys/prekey-source.js";
 
@@ -32,8 +33,7 @@ return 1`,
 /** Creates the shared prekey source of `principal` in Redis. */
 export function createRedisPrekeySource(options: RedisPrekeySourceOptions): PrekeySource & { close(): Promise<void> } {
   if (typeof options.principal !== "string" || options.principal === "") throw new TypeError("secsession: redis: createRedisPrekeySource needs the principal whose prekeys it holds");
-  const prefix = options.prefix ?? "secsession:";
-  if (typeof prefix !== "string" || prefix.length > 256) throw new TypeError("secsession: redis: prefix must be a string of at most 256 characters");
+  const prefix = checkPrefix(options.prefix ?? "secsession:");
   const link = new RedisLink(options);
   const key = `${prefix}prekeys:{${options.principal}}`;
   return {
@@ -45,10 +45,8 @@ export function createRedisPrekeySource(options: RedisPrekeySourceOptions): Prek
     },
     async write(expected, next) {
       const what = `publish prekeys of ${options.principal}`;
-      const r = await link.script(what, PUBLISH, [key], [expected === undefined ? "" : Buffer.from(expected), Buffer.from(next), DEADLINE]);
-      if (r === SCRIPT_EXPIRED) throw new StoreUnavailableError(`redis: ${what}: reached Redis after its deadline; nothing was written`);
-      if (r === SCRIPT_NO_REPLICAS) throw new StoreUnavailableError(`redis: ${what}: too few replicas online (replicaAcks); nothing was written`);
-      if (r !== 0 && r !== 1) throw new StoreUnavailableError(`redis: ${what}: unexpected answer ${typeof r}`);
+      const r = scriptResult(what, await link.script(what, PUBLISH, [key], [expected === undefined ? "" : Buffer.from(expected), Buffer.from(next), DEADLINE]));
+      if (r !== 0 && r !== 1) throw new StoreUnavailableError(`redis: ${what}: unexpected answer ${r}`);
       return r === 1;
     },
     close: () => link.close(),

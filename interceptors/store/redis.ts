@@ -128,7 +128,8 @@ return 0`,
 /** The default of RedisStoreOptions.stateTtlMs: one hour after a session's last commit. */
 export const DEFAULT_STATE_TTL_MS = 60 * 60_000;
 
-function checkPrefix(prefix: string): string {
+/** A key prefix, checked: the keys' hash tags must be the last part of each name. */
+export function checkPrefix(prefix: string): string {
   if (typeof prefix !== "string" || prefix.length > 256 || /[{}]/.test(prefix)) {
     throw new TypeError("secsession: redis: prefix must be a string of at most 256 characters without { or } (the keys' hash tags are the session ids)");
   }
@@ -151,7 +152,8 @@ export function taggedKey(prefix: string, key: string): string {
   return `${prefix}${key.slice(0, i + 1)}{${key.slice(i + 1)}}`;
 }
 
-function scriptResult(what: string, r: unknown): number {
+/** A write script's answer as a number; its node's refusals (past the deadline, short of replicas) as StoreUnavailableError. */
+export function scriptResult(what: string, r: unknown): number {
   const n = typeof r === "number" ? r : Number.NaN;
   if (n === SCRIPT_EXPIRED) throw new StoreUnavailableError(`redis: ${what}: reached Redis after its deadline; nothing was written`);
   if (n === SCRIPT_NO_REPLICAS) throw new StoreUnavailableError(`redis: ${what}: the node has fewer replicas online than replicaAcks; nothing was written`);
