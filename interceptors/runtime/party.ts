@@ -4,7 +4,6 @@
  * transport-agnostic wrap/unwrap API (Themis's buffer-aware API) that the
  * gRPC interceptors use and that works on its own.
  */
-import type { PartyLabels } from "./telemetry.js";
 import { createRegistry, fromBinary, type DescFile, type DescMessage, type DescService, type Message } from "@bufbuild/protobuf";
 import type { EdgeDescriptor, SessionDescriptor } from "../descriptor/types.js";
 import { SecSessionError } from "../errors.js";
@@ -25,6 +24,7 @@ import { decodeEnvelope, encodeEnvelope, EnvelopeDecodeError, readLazyParts, typ
 import type { RuntimeCore } from "./runtime-core.js";
 import type { EvidenceItem } from "./evidence.js";
 import { valueCheck } from "./values.js";
+import type { PartyLabels } from "./telemetry.js";
 
 /** An accepted incoming message. */
 export interface Received {
@@ -46,6 +46,8 @@ export class Party {
   readonly plan: SessionPlan;
   /** What this party's spans and metrics say of it. */
   private readonly labels: PartyLabels;
+  /** Each edge as its spans name it, by edge id (made once, not per message). */
+  private readonly edgeLabels: readonly string[];
   readonly ctx: MonitorContext;
   private readonly schemas: (typeName: string) => DescMessage | undefined;
   private readonly services: (typeName: string) => DescService | undefined;
@@ -58,6 +60,7 @@ export class Party {
   ) {
     this.plan = planOf(descriptor);
     this.labels = { session: descriptor.name, code: descriptor.code, role };
+    this.edgeLabels = this.plan.edges.map(edgeLabel);
     if (!this.plan.roles.includes(role)) throw new Error(`secsession: session ${descriptor.name} has no role ${role}`);
     const registry = createRegistry(...withDependencies(file));
     this.schemas = (t) => registry.getMessage(t);
@@ -108,7 +111,7 @@ export class Party {
     message: Message,
     bindings: readonly RoleBinding[] = [],
   ): Promise<{ bytes: Uint8Array; state: SessionState; expectedReceipt: Uint8Array | undefined }> {
-    return this.core.telemetry.seal(this.labels, edgeLabel(edge), () => this.sealOnce(sessionKey, edge, message, bindings), (r) => r.state.principals[edge.receiver]);
+    return this.core.telemetry.seal(this.labels, this.edgeLabels[edge.id] ?? edgeLabel(edge), () => this.sealOnce(sessionKey, edge, message, bindings), (r) => r.state.principals[edge.receiver]);
   }
 
   private async sealOnce(
@@ -160,10 +163,9 @@ export class Party {
    * is decoded once, strictly, whoever routes it (the runtime's dispatch).
    */
   unwrapDecoded(env: WireEnvelope, rpc: string, kinds: readonly EdgeDescriptor["kind"][], peer: string, session?: string): Promise<Received> {
-    const edge = this.plan.edges[env.edge];
     return this.core.telemetry.open(
       this.labels,
-      edge === undefined ? `edge ${env.edge}` : edgeLabel(edge),
+      this.edgeLabels[env.edge] ?? `edge ${env.edge}`,
       env.body.length + (env.mac?.length ?? 0),
       () => this.openOnce(env, rpc, kinds, peer, session),
       (r) => r.state.principals[r.edge.sender],

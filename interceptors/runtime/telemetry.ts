@@ -145,7 +145,7 @@ export class Telemetry {
 
   /** Counts a refusal (every alert). */
   refused(kind: AlertKind, labels: PartyLabels | undefined): void {
-    this.refusedCount?.add(1, { ...metricLabels(labels), "secsession.alert.kind": kind });
+    this.refusedCount?.add(1, { ...(labels === undefined ? {} : metricLabels(labels).party), "secsession.alert.kind": kind });
   }
 
   /** Seals one message under a span and the seal histograms; `bytes` of the result is the envelope. */
@@ -158,9 +158,9 @@ export class Telemetry {
       const p = peer(r);
       if (p !== undefined) span?.setAttribute("secsession.peer", p);
       const m = metricLabels(labels);
-      this.sealTime?.record(performance.now() - t0, m);
-      this.size?.record(r.bytes.length, { ...m, "secsession.direction": "sent" });
-      this.sentCount?.add(1, m);
+      this.sealTime?.record(performance.now() - t0, m.party);
+      this.size?.record(r.bytes.length, m.sent);
+      this.sentCount?.add(1, m.party);
       return r;
     } catch (e: unknown) {
       this.fail(span, e);
@@ -176,18 +176,18 @@ export class Telemetry {
     const span = this.tracer?.startSpan("secsession.open", { kind: this.api?.SpanKind.INTERNAL ?? 0, attributes: spanLabels(labels, edge) });
     const t0 = performance.now();
     const m = metricLabels(labels);
-    this.size?.record(bytes, { ...m, "secsession.direction": "received" });
+    this.size?.record(bytes, m.received);
     try {
       const r = await run();
       const p = peer(r);
       if (p !== undefined) span?.setAttribute("secsession.peer", p);
-      this.acceptedCount?.add(1, m);
+      this.acceptedCount?.add(1, m.party);
       return r;
     } catch (e: unknown) {
       this.fail(span, e);
       throw e;
     } finally {
-      this.openTime?.record(performance.now() - t0, m);
+      this.openTime?.record(performance.now() - t0, m.party);
       span?.end();
     }
   }
@@ -213,8 +213,22 @@ export class Telemetry {
   }
 }
 
-function metricLabels(l: PartyLabels | undefined): Attributes {
-  return l === undefined ? {} : { "secsession.session": l.session, "secsession.role": l.role };
+interface MetricLabels {
+  readonly party: Attributes;
+  readonly sent: Attributes;
+  readonly received: Attributes;
+}
+const metricLabelsOf = new WeakMap<PartyLabels, MetricLabels>();
+
+/** A party's metric attributes, made once per party (not per message). */
+function metricLabels(l: PartyLabels): MetricLabels {
+  let m = metricLabelsOf.get(l);
+  if (m === undefined) {
+    const party = { "secsession.session": l.session, "secsession.role": l.role };
+    m = { party, sent: { ...party, "secsession.direction": "sent" }, received: { ...party, "secsession.direction": "received" } };
+    metricLabelsOf.set(l, m);
+  }
+  return m;
 }
 
 function spanLabels(l: PartyLabels, edge: string): Attributes {
