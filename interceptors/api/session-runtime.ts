@@ -9,21 +9,20 @@
  * const server = new grpc.Server({ interceptors: [runtime.serverInterceptor()] });
  * runtime.serve(server, ShoppingO, { request: async ({ message, next }) => { await next.contract({ contract: message.item }); } });
  */
-import { Telemetry, type TelemetryOptions } from "../runtime/telemetry.js";
 import * as grpc from "@grpc/grpc-js";
 import type { SecurityAlert } from "../errors.js";
 import { fromServiceError, refusalStatus, SecSessionError } from "../errors.js";
 import { createClientInterceptor } from "../grpc/client-interceptor.js";
 import { CheckedReceipt, OpenedMessage, PendingReceipt, RefusedResponse, sealedMethod, type PendingSend } from "../grpc/sealed.js";
 import { createServerInterceptor } from "../grpc/server-interceptor.js";
-import { defaultBackend, type CryptoBackend } from "../keys/crypto/index.js";
+import { defaultBackend, zeroize, type CryptoBackend } from "../keys/crypto/index.js";
 import { PREKEYS_KEPT, publicKeysOf, rotatePrekey, type Identity, type KeyResolver, type PeerPublicKeys, type Prekey } from "../keys/identity.js";
 import { openPrekeySet, sealPrekeySet, type PrekeySource } from "../keys/prekey-source.js";
-import { zeroize } from "../keys/crypto/index.js";
 import { withProtection, type Protection } from "../monitor/protection.js";
 import { defences } from "../monitor/defences.js";
 import { decodeIncoming, Party, type Received } from "../runtime/party.js";
 import { RuntimeCore, type RuntimeMetrics } from "../runtime/runtime-core.js";
+import { Telemetry, type TelemetryOptions } from "../runtime/telemetry.js";
 import { createMemoryReplayCache, createMemoryStore } from "../store/memory.js";
 import type { ReplayCache, SessionStore } from "../store/store.js";
 import { checkReplicaHandlers, replicaIncoming, type ReplicaHandlers } from "../store/replicated-role.js";
@@ -308,7 +307,6 @@ export class SessionRuntime implements Transport {
     for (const h of held) if (!set.includes(h)) zeroize(h.privateKey);
     return true;
   }
-
 
   /** Accepted messages and refusals per alert kind. */
   get metrics(): RuntimeMetrics {

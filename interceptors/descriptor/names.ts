@@ -79,7 +79,11 @@ export function moveNameIn(p: { readonly transitions: readonly LocalTransitionDe
   if (names === undefined) {
     names = new Map();
     const byState = new Map<number, LocalTransitionDescriptor[]>();
-    for (const x of p.transitions) byState.set(x.from, [...(byState.get(x.from) ?? []), x]);
+    for (const x of p.transitions) {
+      const moves = byState.get(x.from);
+      if (moves === undefined) byState.set(x.from, [x]);
+      else moves.push(x);
+    }
     for (const moves of byState.values()) stateMoveNames(moves).forEach((n, i) => names!.set(moves[i]!, n));
     namesOf.set(p, names);
   }

@@ -2,7 +2,6 @@
  * What parties share within one runtime: identity, crypto backend, keys,
  * stores, clock, alerts and metrics.
  */
-import { Telemetry, type PartyLabels } from "./telemetry.js";
 import { toBinary, type DescMessage, type Message } from "@bufbuild/protobuf";
 import { EnvelopeSchema, type Envelope } from "../../gen/secsession/v1/envelope_pb.js";
 import { SecSessionError, type AlertKind, type SecurityAlert } from "../errors.js";
@@ -19,6 +18,7 @@ import type { ReplayCache, SessionStore } from "../store/store.js";
 import type { EvidenceSink } from "./evidence.js";
 import { DEFAULT_MAX_SESSIONS_PER_PRINCIPAL, DEFAULT_SESSION_IDLE_TIMEOUT_MS, OpenSessions } from "./open-sessions.js";
 import { hex } from "../wire/encoding.js";
+import { Telemetry, type PartyLabels } from "./telemetry.js";
 
 /** Counters a runtime keeps. */
 export interface RuntimeMetrics {
