@@ -8,7 +8,8 @@
  */
 import test from "ava";
 import * as grpc from "@grpc/grpc-js";
-import { createMemoryReplayCache, createMemoryStore, createSessionRuntime, defineRole, generateIdentity, publicKeysOf, staticResolver, type SessionRuntime } from "../../interceptors/index.js";
+import { createMemoryReplayCache, createMemoryStore, defineRole, type SessionRuntime } from "../../interceptors/index.js";
+import { cluster, type Peer } from "../support/parties.js";
 import { inlineSession } from "../support/inline-session.js";
 
 const ASK_THEN_TELL = `
@@ -34,7 +35,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 interface Rig {
   readonly client: SessionRuntime;
   readonly worker: SessionRuntime;
-  readonly server: grpc.Server;
   /** Called when w's handler got Ask; resolve `answer` to let it respond. */
   readonly asked: Promise<void>;
   readonly answer: () => void;
@@ -44,21 +44,17 @@ interface Rig {
 }
 
 async function rig(): Promise<Rig> {
-  const ids = ["client", "worker"].map((id) => generateIdentity(id));
-  const resolver = staticResolver(ids.map((i) => [i.id, publicKeysOf(i)] as const));
-  const peers = new Map<string, string>();
   const closed: string[] = [];
   const store = Object.assign(createMemoryStore(), { close: () => void closed.push("store") });
   const replayCache = Object.assign(createMemoryReplayCache(), { close: () => void closed.push("replay cache") });
-  const client = createSessionRuntime({ identity: ids[0]!, resolver, peers });
-  const worker = createSessionRuntime({ identity: ids[1]!, resolver, peers, store, replayCache });
-  const server = new grpc.Server({ interceptors: [worker.serverInterceptor()] });
+  const c = cluster(["client", "worker"], (id) => (id === "worker" ? { store, replayCache } : {}));
+  const { client, worker } = c.peers as Record<string, Peer>;
   let signal!: () => void;
   const asked = new Promise<void>((r) => (signal = r));
   let answer!: () => void;
   const go = new Promise<void>((r) => (answer = r));
   const told: string[] = [];
-  worker.serve(server, W, {
+  worker!.runtime.serve(worker!.server, W, {
     ask: async (incoming: Any) => {
       signal();
       await go;
@@ -67,22 +63,8 @@ async function rig(): Promise<Rig> {
       told.push(tell.message.text);
     },
   } as never);
-  const port = await new Promise<number>((res, rej) => server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
-  peers.set("worker", `127.0.0.1:${port}`);
-  return {
-    client,
-    worker,
-    server,
-    asked,
-    answer,
-    told,
-    closed,
-    close() {
-      client.close();
-      worker.close();
-      server.forceShutdown();
-    },
-  };
+  await c.listen();
+  return { client: client!.runtime, worker: worker!.runtime, asked, answer, told, closed, close: () => void c.close() };
 }
 
 test("shutdown drains: a call waiting for its handler is answered, the session ends, then the stores are closed", async (t) => {

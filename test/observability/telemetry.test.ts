@@ -16,6 +16,7 @@ import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, Periodic
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { createSessionRuntime, generateIdentity, publicKeysOf, staticResolver, type SessionRuntime, type SessionRuntimeOptions } from "../../interceptors/index.js";
 import { runC, serveW } from "../../examples/wsne/parties.js";
+import { cluster, type Peer } from "../support/parties.js";
 import { rawCall } from "../../examples/support/adversary/mitm.js";
 
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
@@ -43,26 +44,12 @@ interface Pair {
   close(): void;
 }
 async function pair(clientTelemetry: SessionRuntimeOptions["telemetry"], serverTelemetry: SessionRuntimeOptions["telemetry"], interceptors: grpc.Interceptor[] = []): Promise<Pair> {
-  const ids = [generateIdentity("client"), generateIdentity("fares")];
-  const resolver = staticResolver(ids.map((i) => [i.id, publicKeysOf(i)] as const));
-  const peers: Record<string, string> = {};
-  const common = { resolver, peers, channelOptions: { "grpc.use_local_subchannel_pool": 1 } };
-  const client = createSessionRuntime({ identity: ids[0]!, ...common, interceptors, ...(clientTelemetry === undefined ? {} : { telemetry: clientTelemetry }) });
-  const fares_ = createSessionRuntime({ identity: ids[1]!, ...common, ...(serverTelemetry === undefined ? {} : { telemetry: serverTelemetry }) });
-  const server = new grpc.Server({ interceptors: [fares_.serverInterceptor()] });
-  serveW(fares_, server, { fares });
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
-  peers["fares"] = `127.0.0.1:${port}`;
-  return {
-    client,
-    fares: fares_,
-    address: peers["fares"],
-    close() {
-      client.close();
-      fares_.close();
-      server.forceShutdown();
-    },
-  };
+  const telemetry = (t: SessionRuntimeOptions["telemetry"]) => (t === undefined ? {} : { telemetry: t });
+  const c = cluster(["client", "fares"], (id) => (id === "client" ? { interceptors, ...telemetry(clientTelemetry) } : telemetry(serverTelemetry)));
+  const { client, fares: worker } = c.peers as Record<string, Peer>;
+  serveW(worker!.runtime, worker!.server, { fares });
+  await c.listen();
+  return { client: client!.runtime, fares: worker!.runtime, address: c.addresses["fares"]!, close: () => void c.close() };
 }
 
 /** The data points of metric `name`, from one collection. */
