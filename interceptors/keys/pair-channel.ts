@@ -145,21 +145,27 @@ function firstRoot(c: CryptoBackend, handshakeHash: Uint8Array, k: Uint8Array, d
  * 32 bytes, and a DH step's extract input is the 32-byte X25519 output.
  */
 
+/** The labels of the expands: this module's own copies, only ever read (by the HMAC). */
+const KEYS = label("keys");
+const SYMMETRIC = label("symmetric");
+const KEY_UPDATE = label("key-update");
+const RATCHET = label("ratchet");
+
 /** The MAC and encryption keys of one direction from a root key: the two halves of one expand, in one buffer. */
 export function directionKeys(c: CryptoBackend, root: Uint8Array, from: string, to: string, version: number): DirectionKeys {
   // One buffer for both: a session holds several such pairs, and each separate buffer costs far more than its 32 bytes.
-  const both = expand64(c, root, label("keys"), lps(from), lps(to));
+  const both = expand64(c, root, KEYS, lps(from), lps(to));
   return { version, mac: both.subarray(0, 32), enc: both.subarray(32, 64) };
 }
 
 /** The MAC of a DH step, keyed by the previous version's root (the first half of one expand). */
 function ratchetTag(c: CryptoBackend, oldRoot: Uint8Array, from: string, to: string, version: number, publicKey: Uint8Array): Uint8Array {
-  return expand64(c, oldRoot, label("key-update"), lps(from), lps(to), u32(version), lp(publicKey)).subarray(0, 32);
+  return expand64(c, oldRoot, KEY_UPDATE, lps(from), lps(to), u32(version), lp(publicKey)).subarray(0, 32);
 }
 
 /** The root of a DH step: HKDF-SHA512(salt = root, ikm = dh, info = label("ratchet")), first 32 bytes (the caller zeroes `dh`). */
 export function ratchetRoot(c: CryptoBackend, root: Uint8Array, dh: Uint8Array): Uint8Array {
-  const okm = hkdf64(c, root, dh, label("ratchet"));
+  const okm = hkdf64(c, root, dh, RATCHET);
   okm.fill(0, 32);
   return okm.subarray(0, 32);
 }
@@ -171,7 +177,7 @@ export function ratchetRoot(c: CryptoBackend, root: Uint8Array, dh: Uint8Array):
  * tells nothing of the root (both halves are outputs of one PRF call).
  */
 export function symmetricStep(c: CryptoBackend, root: Uint8Array, from: string, to: string, version: number): { readonly root: Uint8Array; readonly tag: Uint8Array } {
-  const out = expand64(c, root, label("symmetric"), lps(from), lps(to), u32(version));
+  const out = expand64(c, root, SYMMETRIC, lps(from), lps(to), u32(version));
   return { root: out.subarray(0, 32), tag: out.subarray(32, 64) };
 }
 

@@ -56,9 +56,10 @@ export class KeyVault {
 
   /** Retires the receipt bound to `key` in `scope` (zeroing it); a buffer never issued is just zeroed. */
   retireKey(scope: string, key: Uint8Array): void {
-    const r = this.outstanding(scope).find((x) => x.key === key);
-    if (r === undefined) zeroize(key);
-    else this.retire(r);
+    const live = this.outstanding(scope);
+    const i = live.findIndex((x) => x.key === key);
+    zeroize(key);
+    if (i >= 0) live.splice(i, 1);
   }
 
   /**
