@@ -184,7 +184,14 @@ export function symmetricStep(c: CryptoBackend, root: Uint8Array, from: string, 
 /** A ratchet key pair moved into a fresh private-key buffer (the old one is retired by the caller). */
 const moved = (k: KeyPair): KeyPair => ({ publicKey: k.publicKey, privateKey: k.privateKey.slice() });
 
-const keysOf = (d: DirectionKeys | undefined): Uint8Array[] => (d === undefined ? [] : [d.mac, d.enc]);
+/** Every key buffer of a pair state (one flat array: a step makes two such lists). */
+function keyBuffers(st: { readonly root: Uint8Array; readonly mine: KeyPair | undefined; readonly send: DirectionKeys | undefined; readonly recv: DirectionKeys | undefined }): Uint8Array[] {
+  const out = [st.root];
+  if (st.mine !== undefined) out.push(st.mine.privateKey);
+  if (st.send !== undefined) out.push(st.send.mac, st.send.enc);
+  if (st.recv !== undefined) out.push(st.recv.mac, st.recv.enc);
+  return out;
+}
 
 /**
  * This side's send keys toward the peer, with the key update to send when they
@@ -212,7 +219,7 @@ export function sendKeys(
     hs.destroy();
     const send = directionKeys(c, root, ctx.self.id, ctx.peerId, 1);
     const pair: PairState = { version: 1, root, mine: ratchet, theirs: undefined, send, recv: undefined, mustRatchet: false, sent: 0, dhAtMs: nowMs };
-    return { pair, retired: [], created: [root, ratchet.privateKey, ...keysOf(send)], update: { kind: "noise", message, version: 1 } };
+    return { pair, retired: [], created: keyBuffers(pair), update: { kind: "noise", message, version: 1 } };
   }
   if (!st.mustRatchet && st.send !== undefined) return { pair: st, retired: [], created: [], update: undefined };
   if (st.theirs === undefined) throw new Error("secsession: internal error: ratchet without a peer ratchet key");
@@ -224,8 +231,8 @@ export function sendKeys(
     const pair: PairState = { ...st, version, root, mine, send, recv: undefined, mustRatchet: false };
     return {
       pair,
-      retired: [st.root, st.mine!.privateKey, ...keysOf(st.send), ...keysOf(st.recv)],
-      created: [root, mine.privateKey, ...keysOf(send)],
+      retired: keyBuffers(st),
+      created: keyBuffers(pair),
       update: { kind: "symmetric", tag, version },
     };
   }
@@ -237,8 +244,8 @@ export function sendKeys(
   const pair: PairState = { version, root, mine: ratchet, theirs: st.theirs, send, recv: undefined, mustRatchet: false, sent: 0, dhAtMs: nowMs };
   return {
     pair,
-    retired: [st.root, ...(st.mine ? [st.mine.privateKey] : []), ...keysOf(st.send), ...keysOf(st.recv)],
-    created: [root, ratchet.privateKey, ...keysOf(send)],
+    retired: keyBuffers(st),
+    created: keyBuffers(pair),
     update: { kind: "ratchet", publicKey: ratchet.publicKey, tag: ratchetTag(c, st.root, ctx.self.id, ctx.peerId, version, ratchet.publicKey), version },
   };
 }
@@ -284,13 +291,14 @@ export function acceptUpdate(ctx: PairContext, st: PairState | undefined, versio
     t.receive!.destroy();
     hs.destroy();
     const recv = directionKeys(c, root, ctx.peerId, ctx.self.id, 1);
-    return { pair: { version: 1, root, mine: undefined, theirs, send: undefined, recv, mustRatchet: true, sent: 0, dhAtMs: 0 }, retired: [], created: [root, ...keysOf(recv)] };
+    const pair: PairState = { version: 1, root, mine: undefined, theirs, send: undefined, recv, mustRatchet: true, sent: 0, dhAtMs: 0 };
+    return { pair, retired: [], created: keyBuffers(pair) };
   }
   if (st === undefined || version !== st.version + 1) throw new KeyUpdateError(`ratchet version ${version} from ${ctx.peerId} where ${(st?.version ?? 0) + 1} was due`);
   if (st.mine === undefined) throw new KeyUpdateError(`a ratchet from ${ctx.peerId} before this side offered a ratchet key`);
   // This side's ratchet key stays until its own next DH step (the peer may step against it again), in a fresh buffer.
   const mine = moved(st.mine);
-  const retired = [st.root, st.mine.privateKey, ...keysOf(st.send), ...keysOf(st.recv)];
+  const retired = keyBuffers(st);
   if (body.kind === "symmetric") {
     const { root, tag } = symmetricStep(c, st.root, ctx.peerId, ctx.self.id, version);
     if (!constantTimeEqual(tag, body.tag)) {
@@ -299,7 +307,8 @@ export function acceptUpdate(ctx: PairContext, st: PairState | undefined, versio
       throw new KeyUpdateError(`the symmetric step ${version} from ${ctx.peerId} does not verify`);
     }
     const recv = directionKeys(c, root, ctx.peerId, ctx.self.id, version);
-    return { pair: { ...st, version, root, mine, send: undefined, recv, mustRatchet: true }, retired, created: [root, mine.privateKey, ...keysOf(recv)] };
+    const pair: PairState = { ...st, version, root, mine, send: undefined, recv, mustRatchet: true };
+    return { pair, retired, created: keyBuffers(pair) };
   }
   if (body.publicKey.length !== 32 || !constantTimeEqual(ratchetTag(c, st.root, ctx.peerId, ctx.self.id, version, body.publicKey), body.tag)) {
     zeroize(mine.privateKey);
@@ -315,10 +324,7 @@ export function acceptUpdate(ctx: PairContext, st: PairState | undefined, versio
   const root = ratchetRoot(c, st.root, dh);
   zeroize(dh);
   const recv = directionKeys(c, root, ctx.peerId, ctx.self.id, version);
-  return {
-    // A copy: the decoded key is a view into the whole envelope, which it would keep alive.
-    pair: { ...st, version, root, mine, theirs: body.publicKey.slice(), send: undefined, recv, mustRatchet: true },
-    retired,
-    created: [root, mine.privateKey, ...keysOf(recv)],
-  };
+  // A copy: the decoded key is a view into the whole envelope, which it would keep alive.
+  const pair: PairState = { ...st, version, root, mine, theirs: body.publicKey.slice(), send: undefined, recv, mustRatchet: true };
+  return { pair, retired, created: keyBuffers(pair) };
 }
