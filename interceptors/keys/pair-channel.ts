@@ -302,8 +302,7 @@ export function acceptUpdate(ctx: PairContext, st: PairState | undefined, versio
   if (body.kind === "symmetric") {
     const { root, tag } = symmetricStep(c, st.root, ctx.peerId, ctx.self.id, version);
     if (!constantTimeEqual(tag, body.tag)) {
-      zeroize(root);
-      zeroize(mine.privateKey);
+      zeroize(root, tag, mine.privateKey);
       throw new KeyUpdateError(`the symmetric step ${version} from ${ctx.peerId} does not verify`);
     }
     const recv = directionKeys(c, root, ctx.peerId, ctx.self.id, version);
