@@ -25,7 +25,7 @@
  * retire once the message that caused the change is committed.
  */
 import { createHandshakeState } from "./noise/index.js";
-import { hkdf32 } from "./pairwise.js";
+import { expand64, hkdf32, hkdf64 } from "./pairwise.js";
 import { constantTimeEqual, zeroize, type CryptoBackend, type KeyPair } from "./crypto/index.js";
 import { concat, label, lp, lps, u32 } from "../wire/encoding.js";
 import type { SignedPrekey } from "./identity.js";
@@ -119,8 +119,6 @@ export interface PairChange {
 
 export const NOISE_PROTOCOL = "Noise_K_25519_ChaChaPoly_SHA256";
 
-const ZERO32 = new Uint8Array(32);
-
 function prologue(ctx: PairContext, initiator: string, responder: string): Uint8Array {
   return concat(label("pair"), lp(ctx.sid), lps(initiator), lps(responder));
 }
@@ -138,47 +136,62 @@ function firstRoot(c: CryptoBackend, handshakeHash: Uint8Array, k: Uint8Array, d
   return root;
 }
 
-/** The MAC and encryption keys of one direction, derived from a root key. */
+/*
+ * Every derivation keyed by a root is one HMAC-SHA512 call (HKDF-SHA512-Expand,
+ * RFC 5869 §2.3, or the extract of a DH step): a root is already a uniform key
+ * (an HKDF output), so no extract precedes an expand, and 64 bytes of one call
+ * give two 32-byte outputs. The inputs under one root never coincide: each
+ * expand's info begins with its own length-prefixed label and is longer than
+ * 32 bytes, and a DH step's extract input is the 32-byte X25519 output.
+ */
+
+/** The labels of the expands: this module's own copies, only ever read (by the HMAC). */
+const KEYS = label("keys");
+const SYMMETRIC = label("symmetric");
+const KEY_UPDATE = label("key-update");
+const RATCHET = label("ratchet");
+
+/** The MAC and encryption keys of one direction from a root key: the two halves of one expand, in one buffer. */
 export function directionKeys(c: CryptoBackend, root: Uint8Array, from: string, to: string, version: number): DirectionKeys {
-  // Two HKDF-SHA256 outputs of one extract (the same bytes as two hkdf32 calls), kept in one buffer:
-  // a session holds several such pairs, and each separate buffer costs far more than its 32 bytes.
-  const prk = c.hmacSha256(ZERO32, root);
-  const both = new Uint8Array(64);
-  const parties = concat(lps(from), lps(to));
-  for (const [i, name] of (["mac", "enc"] as const).entries()) {
-    const okm = c.hmacSha256(prk, concat(label(name), parties, Uint8Array.of(1)));
-    both.set(okm, 32 * i);
-    zeroize(okm);
-  }
-  zeroize(prk);
+  // One buffer for both: a session holds several such pairs, and each separate buffer costs far more than its 32 bytes.
+  const both = expand64(c, root, KEYS, lps(from), lps(to));
   return { version, mac: both.subarray(0, 32), enc: both.subarray(32, 64) };
 }
 
-/** The MAC of a ratchet step, under a key derived from the previous version's root. */
+/** The MAC of a DH step, keyed by the previous version's root (the first half of one expand). */
 function ratchetTag(c: CryptoBackend, oldRoot: Uint8Array, from: string, to: string, version: number, publicKey: Uint8Array): Uint8Array {
-  const k = hkdf32(c, ZERO32, oldRoot, label("update"));
-  const tag = c.hmacSha256(k, concat(label("key-update"), lps(from), lps(to), u32(version), lp(publicKey)));
-  zeroize(k);
-  return tag;
+  return expand64(c, oldRoot, KEY_UPDATE, lps(from), lps(to), u32(version), lp(publicKey)).subarray(0, 32);
 }
 
-/** The MAC of a symmetric step (distinct from a ratchet tag: its label differs). */
-function symmetricTag(c: CryptoBackend, oldRoot: Uint8Array, from: string, to: string, version: number): Uint8Array {
-  const k = hkdf32(c, ZERO32, oldRoot, label("update"));
-  const tag = c.hmacSha256(k, concat(label("key-update-symmetric"), lps(from), lps(to), u32(version)));
-  zeroize(k);
-  return tag;
+/** The root of a DH step: HKDF-SHA512(salt = root, ikm = dh, info = label("ratchet")), first 32 bytes (the caller zeroes `dh`). */
+export function ratchetRoot(c: CryptoBackend, root: Uint8Array, dh: Uint8Array): Uint8Array {
+  const okm = hkdf64(c, root, dh, RATCHET);
+  okm.fill(0, 32);
+  return okm.subarray(0, 32);
 }
 
-/** The root of a symmetric step by `from` to `version`: one-way from the old root, never the same for two directions or versions. */
-export function symmetricRoot(c: CryptoBackend, root: Uint8Array, from: string, to: string, version: number): Uint8Array {
-  return hkdf32(c, root, ZERO32, concat(label("symmetric"), lps(from), lps(to), u32(version)));
+/**
+ * A symmetric step by `from` to `version`: the new root and the step's tag, the
+ * two halves of one expand of the old root. One-way (the old root is the key),
+ * never the same for two directions or versions; the tag, which is public,
+ * tells nothing of the root (both halves are outputs of one PRF call).
+ */
+export function symmetricStep(c: CryptoBackend, root: Uint8Array, from: string, to: string, version: number): { readonly root: Uint8Array; readonly tag: Uint8Array } {
+  const out = expand64(c, root, SYMMETRIC, lps(from), lps(to), u32(version));
+  return { root: out.subarray(0, 32), tag: out.subarray(32, 64) };
 }
 
 /** A ratchet key pair moved into a fresh private-key buffer (the old one is retired by the caller). */
 const moved = (k: KeyPair): KeyPair => ({ publicKey: k.publicKey, privateKey: k.privateKey.slice() });
 
-const keysOf = (d: DirectionKeys | undefined): Uint8Array[] => (d === undefined ? [] : [d.mac, d.enc]);
+/** Every key buffer of a pair state (one flat array: a step makes two such lists). */
+function keyBuffers(st: { readonly root: Uint8Array; readonly mine: KeyPair | undefined; readonly send: DirectionKeys | undefined; readonly recv: DirectionKeys | undefined }): Uint8Array[] {
+  const out = [st.root];
+  if (st.mine !== undefined) out.push(st.mine.privateKey);
+  if (st.send !== undefined) out.push(st.send.mac, st.send.enc);
+  if (st.recv !== undefined) out.push(st.recv.mac, st.recv.enc);
+  return out;
+}
 
 /**
  * This side's send keys toward the peer, with the key update to send when they
@@ -206,33 +219,33 @@ export function sendKeys(
     hs.destroy();
     const send = directionKeys(c, root, ctx.self.id, ctx.peerId, 1);
     const pair: PairState = { version: 1, root, mine: ratchet, theirs: undefined, send, recv: undefined, mustRatchet: false, sent: 0, dhAtMs: nowMs };
-    return { pair, retired: [], created: [root, ratchet.privateKey, ...keysOf(send)], update: { kind: "noise", message, version: 1 } };
+    return { pair, retired: [], created: keyBuffers(pair), update: { kind: "noise", message, version: 1 } };
   }
   if (!st.mustRatchet && st.send !== undefined) return { pair: st, retired: [], created: [], update: undefined };
   if (st.theirs === undefined) throw new Error("secsession: internal error: ratchet without a peer ratchet key");
   const version = st.version + 1;
   if (!dhDue(st, policy, nowMs)) {
-    const root = symmetricRoot(c, st.root, ctx.self.id, ctx.peerId, version);
+    const { root, tag } = symmetricStep(c, st.root, ctx.self.id, ctx.peerId, version);
     const mine = moved(st.mine!);
     const send = directionKeys(c, root, ctx.self.id, ctx.peerId, version);
     const pair: PairState = { ...st, version, root, mine, send, recv: undefined, mustRatchet: false };
     return {
       pair,
-      retired: [st.root, st.mine!.privateKey, ...keysOf(st.send), ...keysOf(st.recv)],
-      created: [root, mine.privateKey, ...keysOf(send)],
-      update: { kind: "symmetric", tag: symmetricTag(c, st.root, ctx.self.id, ctx.peerId, version), version },
+      retired: keyBuffers(st),
+      created: keyBuffers(pair),
+      update: { kind: "symmetric", tag, version },
     };
   }
   const ratchet = c.x25519KeyPair();
   const dh = c.x25519(ratchet.privateKey, st.theirs);
-  const root = hkdf32(c, st.root, dh, label("ratchet"));
+  const root = ratchetRoot(c, st.root, dh);
   zeroize(dh);
   const send = directionKeys(c, root, ctx.self.id, ctx.peerId, version);
   const pair: PairState = { version, root, mine: ratchet, theirs: st.theirs, send, recv: undefined, mustRatchet: false, sent: 0, dhAtMs: nowMs };
   return {
     pair,
-    retired: [st.root, ...(st.mine ? [st.mine.privateKey] : []), ...keysOf(st.send), ...keysOf(st.recv)],
-    created: [root, ratchet.privateKey, ...keysOf(send)],
+    retired: keyBuffers(st),
+    created: keyBuffers(pair),
     update: { kind: "ratchet", publicKey: ratchet.publicKey, tag: ratchetTag(c, st.root, ctx.self.id, ctx.peerId, version, ratchet.publicKey), version },
   };
 }
@@ -278,21 +291,23 @@ export function acceptUpdate(ctx: PairContext, st: PairState | undefined, versio
     t.receive!.destroy();
     hs.destroy();
     const recv = directionKeys(c, root, ctx.peerId, ctx.self.id, 1);
-    return { pair: { version: 1, root, mine: undefined, theirs, send: undefined, recv, mustRatchet: true, sent: 0, dhAtMs: 0 }, retired: [], created: [root, ...keysOf(recv)] };
+    const pair: PairState = { version: 1, root, mine: undefined, theirs, send: undefined, recv, mustRatchet: true, sent: 0, dhAtMs: 0 };
+    return { pair, retired: [], created: keyBuffers(pair) };
   }
   if (st === undefined || version !== st.version + 1) throw new KeyUpdateError(`ratchet version ${version} from ${ctx.peerId} where ${(st?.version ?? 0) + 1} was due`);
   if (st.mine === undefined) throw new KeyUpdateError(`a ratchet from ${ctx.peerId} before this side offered a ratchet key`);
   // This side's ratchet key stays until its own next DH step (the peer may step against it again), in a fresh buffer.
   const mine = moved(st.mine);
-  const retired = [st.root, st.mine.privateKey, ...keysOf(st.send), ...keysOf(st.recv)];
+  const retired = keyBuffers(st);
   if (body.kind === "symmetric") {
-    if (!constantTimeEqual(symmetricTag(c, st.root, ctx.peerId, ctx.self.id, version), body.tag)) {
-      zeroize(mine.privateKey);
+    const { root, tag } = symmetricStep(c, st.root, ctx.peerId, ctx.self.id, version);
+    if (!constantTimeEqual(tag, body.tag)) {
+      zeroize(root, tag, mine.privateKey);
       throw new KeyUpdateError(`the symmetric step ${version} from ${ctx.peerId} does not verify`);
     }
-    const root = symmetricRoot(c, st.root, ctx.peerId, ctx.self.id, version);
     const recv = directionKeys(c, root, ctx.peerId, ctx.self.id, version);
-    return { pair: { ...st, version, root, mine, send: undefined, recv, mustRatchet: true }, retired, created: [root, mine.privateKey, ...keysOf(recv)] };
+    const pair: PairState = { ...st, version, root, mine, send: undefined, recv, mustRatchet: true };
+    return { pair, retired, created: keyBuffers(pair) };
   }
   if (body.publicKey.length !== 32 || !constantTimeEqual(ratchetTag(c, st.root, ctx.peerId, ctx.self.id, version, body.publicKey), body.tag)) {
     zeroize(mine.privateKey);
@@ -305,13 +320,10 @@ export function acceptUpdate(ctx: PairContext, st: PairState | undefined, versio
     zeroize(mine.privateKey);
     throw new KeyUpdateError("the ratchet key is not a valid X25519 public key", { cause: e });
   }
-  const root = hkdf32(c, st.root, dh, label("ratchet"));
+  const root = ratchetRoot(c, st.root, dh);
   zeroize(dh);
   const recv = directionKeys(c, root, ctx.peerId, ctx.self.id, version);
-  return {
-    // A copy: the decoded key is a view into the whole envelope, which it would keep alive.
-    pair: { ...st, version, root, mine, theirs: body.publicKey.slice(), send: undefined, recv, mustRatchet: true },
-    retired,
-    created: [root, mine.privateKey, ...keysOf(recv)],
-  };
+  // A copy: the decoded key is a view into the whole envelope, which it would keep alive.
+  const pair: PairState = { ...st, version, root, mine, theirs: body.publicKey.slice(), send: undefined, recv, mustRatchet: true };
+  return { pair, retired, created: keyBuffers(pair) };
 }

@@ -17,6 +17,25 @@ export function hkdf32(c: CryptoBackend, salt: Uint8Array, ikm: Uint8Array, info
   return okm;
 }
 
+const ONE = Uint8Array.of(1);
+
+/**
+ * HKDF-SHA512-Expand(prk, info, 64) (RFC 5869 §2.3, one block): 64 bytes,
+ * HMAC-SHA512(prk, info ‖ 0x01). For a `prk` that is already a uniform key
+ * (a root: an HKDF output), with no extract before it (RFC 5869 §3.3).
+ */
+export function expand64(c: CryptoBackend, prk: Uint8Array, ...info: Uint8Array[]): Uint8Array {
+  return c.hmacSha512(prk, ...info, ONE);
+}
+
+/** HKDF-SHA512 (RFC 5869) with one 64-byte output block: extract with `salt`, then {@link expand64}. */
+export function hkdf64(c: CryptoBackend, salt: Uint8Array, ikm: Uint8Array, info: Uint8Array): Uint8Array {
+  const prk = c.hmacSha512(salt, ikm);
+  const okm = expand64(c, prk, info);
+  zeroize(prk);
+  return okm;
+}
+
 /** The static pairwise key of `selfId` and `peerId` in session `sid`. */
 export function staticPairwiseKey(
   c: CryptoBackend,

@@ -56,9 +56,10 @@ export class KeyVault {
 
   /** Retires the receipt bound to `key` in `scope` (zeroing it); a buffer never issued is just zeroed. */
   retireKey(scope: string, key: Uint8Array): void {
-    const r = this.outstanding(scope).find((x) => x.key === key);
-    if (r === undefined) zeroize(key);
-    else this.retire(r);
+    const live = this.outstanding(scope);
+    const i = live.findIndex((x) => x.key === key);
+    zeroize(key);
+    if (i >= 0) live.splice(i, 1);
   }
 
   /**
@@ -78,8 +79,9 @@ export class KeyVault {
   /** Moves the scope to the next version; refuses while a key of the current version is alive. */
   bump(scope: string): number {
     const v = this.version(scope);
-    const alive = this.outstanding(scope).filter((r) => r.version <= v);
-    if (alive.length > 0) throw new KeyVaultError(`cannot bump ${scope} to version ${v + 1}: ${alive.length} key(s) of version ${v} are neither zeroed nor converted`);
+    let alive = 0;
+    for (const r of this.outstanding(scope)) if (r.version <= v) alive++;
+    if (alive > 0) throw new KeyVaultError(`cannot bump ${scope} to version ${v + 1}: ${alive} key(s) of version ${v} are neither zeroed nor converted`);
     this.scopes.get(scope)!.version = v + 1;
     return v + 1;
   }

@@ -14,7 +14,6 @@ import { prekeyPrivate, verifyPrekey, type PeerPublicKeys, type SignedPrekey } f
 import type { MonitorContext } from "./context.js";
 import { record, type SessionState } from "./state.js";
 import { defences } from "./defences.js";
-import { hex } from "../wire/encoding.js";
 
 /** A key update this message makes, addressed to `to`. */
 export interface NewKeyUpdate {
@@ -36,6 +35,8 @@ export class Keying {
   private readonly recv = new Map<string, DirectionKeys>();
   /** Peers whose keys this message already counted (a message counts once per peer, however many keys it uses). */
   private readonly counted = new Set<string>();
+  /** Pair contexts made for this message, by principal (its sends and the updates it applies share one). */
+  private readonly contexts = new Map<string, PairContext>();
 
   constructor(
     private readonly ctx: MonitorContext,
@@ -50,6 +51,15 @@ export class Keying {
   }
 
   private pairContext(principal: string): PairContext {
+    let pc = this.contexts.get(principal);
+    if (pc === undefined) {
+      pc = this.newPairContext(principal);
+      this.contexts.set(principal, pc);
+    }
+    return pc;
+  }
+
+  private newPairContext(principal: string): PairContext {
     const keys = this.ctx.peerKeys(principal);
     if (keys === undefined) throw new UnknownPeerError(`no public key for principal ${JSON.stringify(principal)}`);
     const self = this.ctx.self;
@@ -165,16 +175,23 @@ function updateBody(u: WireKeyUpdate): KeyUpdateBody | undefined {
   }
 }
 
-/** Prekeys whose signature verified, so each is checked once per process. */
-const verified = new WeakMap<SignedPrekey, string>();
+/** Prekeys whose signature verified, with the owner it verified for, so each is checked once per process. */
+const verified = new WeakMap<SignedPrekey, { readonly principal: string; readonly ed25519: Uint8Array }>();
 
 /** The peer's published prekey if its signature verifies; a badly signed prekey is refused, never skipped. */
 function verifiedPrekey(c: CryptoBackend, principal: string, keys: PeerPublicKeys): SignedPrekey | undefined {
   const p = keys.prekey;
   if (p === undefined) return undefined;
-  const owner = `${principal}\u0000${hex(keys.ed25519)}`;
-  if (verified.get(p) === owner) return p;
+  const owner = verified.get(p);
+  if (owner !== undefined && owner.principal === principal && sameBytes(owner.ed25519, keys.ed25519)) return p;
   if (!verifyPrekey(c, principal, keys.ed25519, p)) throw new UnknownPeerError(`the prekey ${p.id} of principal ${JSON.stringify(principal)} is not signed by its ed25519 key`);
-  verified.set(p, owner);
+  verified.set(p, { principal, ed25519: keys.ed25519.slice() });
   return p;
+}
+
+/** Equality of public bytes (no secret: not constant time). */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -7,9 +7,9 @@
  * Canonical: records are written sorted by key, optional values and booleans
  * have exactly one encoding, and nothing may follow the last field, so
  * `encodeState(decodeState(b))` equals `b` for every `b` of the current format
- * decode accepts, in the format it was written in. Format 1 (before ratchet
- * policies) is still read: its pair channels count as due for a DH step at
- * their next turn.
+ * decode accepts. Formats 1 and 2 were written under the earlier key
+ * schedule (docs/keys.md, design note 30): their pair channels cannot go on
+ * under this one, so they are refused, saying so.
  *
  * Decoding is defensive (the input may be anything): every length and count
  * is checked against the bytes that remain before anything is allocated, every
@@ -24,11 +24,15 @@ import { record, type CarriedAttestation, type CarriedKeyUpdate, type HistoryIte
 import type { RoleBinding } from "../wire/encoding.js";
 import { hex } from "../wire/encoding.js";
 
-/** The version of the state encoding this build writes and reads. */
-export const STATE_FORMAT_VERSION: 2 = 2;
+/** The version of the state encoding this build writes and reads (3: the key schedule of design note 30; the layout of 2). */
+export const STATE_FORMAT_VERSION: 3 = 3;
 
-/** The earlier format this build still reads (pair channels without `sent` and `dhAtMs`). */
-const FORMAT_1 = 1;
+/**
+ * Formats 1 and 2 hold pair channels of the earlier key schedule: keys and
+ * update tags derived by other formulas, which a peer of this build would
+ * not reproduce (its MACs and key updates would be refused as forgeries).
+ */
+const EARLIER_SCHEDULE = new Set([1, 2]);
 
 /** Upper bound on an encoded state, in bytes (both directions). */
 export const MAX_STATE_BYTES = 64 * 1024 * 1024;
@@ -186,7 +190,7 @@ function writeDirection(w: Writer, what: string, d: DirectionKeys): void {
   w.fixed(`${what}.enc`, d.enc, KEY);
 }
 
-function writePair(w: Writer, what: string, p: PairState, format: number): void {
+function writePair(w: Writer, what: string, p: PairState): void {
   w.u32(`${what}.version`, p.version);
   w.fixed(`${what}.root`, p.root, KEY);
   w.optional(`${what}.mine`, p.mine, (at, m) => {
@@ -197,11 +201,6 @@ function writePair(w: Writer, what: string, p: PairState, format: number): void 
   w.optional(`${what}.send`, p.send, (at, d) => writeDirection(w, at, d));
   w.optional(`${what}.recv`, p.recv, (at, d) => writeDirection(w, at, d));
   w.bool(`${what}.mustRatchet`, p.mustRatchet);
-  if (format === FORMAT_1) {
-    // Exactly what format 1 decodes to (a channel due for a DH step), or it could not be carried.
-    if (p.sent !== 0xffff_ffff || p.dhAtMs !== 0) throw new StateCodecError(`${what}: a ratchet count and clock cannot be written in format 1`);
-    return;
-  }
   w.u32(`${what}.sent`, p.sent);
   w.safe(`${what}.dhAtMs`, p.dhAtMs);
 }
@@ -215,17 +214,14 @@ const DECIMAL = /^(0|[1-9][0-9]*)$/;
  * Encodes a role's session state. Throws StateCodecError for a state that
  * does not have the shape of SessionState (an unknown field included: the
  * codec would otherwise drop it silently) or exceeds MAX_STATE_BYTES.
- * `format` 1 writes the earlier format, for the states it can carry exactly
- * (what decoding format 1 gives); it exists to check that decoding it is canonical.
  */
-export function encodeState(st: SessionState, format: 1 | 2 = STATE_FORMAT_VERSION): Uint8Array {
+export function encodeState(st: SessionState): Uint8Array {
   if (st === null || typeof st !== "object") throw new StateCodecError("expected a SessionState object");
   const known: ReadonlySet<string> = new Set(STATE_FIELDS);
   for (const k of Object.keys(st)) if (!known.has(k)) throw new StateCodecError(`unknown field ${JSON.stringify(k)}: the state codec must be extended before such states can be exported`);
   const w = new Writer();
-  if (format !== FORMAT_1 && format !== STATE_FORMAT_VERSION) throw new StateCodecError(`format ${String(format)}: this build writes ${FORMAT_1} and ${STATE_FORMAT_VERSION}`);
   w.raw(MAGIC);
-  w.u8(format);
+  w.u8(STATE_FORMAT_VERSION);
   w.fixed("sessionId", st.sessionId, ID);
   if (st.key !== hex(st.sessionId)) throw new StateCodecError("key: must be the hex of sessionId");
   w.str("role", st.role);
@@ -263,12 +259,12 @@ export function encodeState(st: SessionState, format: 1 | 2 = STATE_FORMAT_VERSI
     w.u32(`${at}.version`, u.version);
     w.u64(`${at}.step`, u.step);
     const c = UPDATE_CASES.indexOf(u.body?.case);
-    if (c < 0 || (format === FORMAT_1 && c > 1)) throw new StateCodecError(`${at}.body.case: expected "noise", "ratchet" or "symmetric"`);
+    if (c < 0) throw new StateCodecError(`${at}.body.case: expected "noise", "ratchet" or "symmetric"`);
     w.u8(c);
     w.bytes(`${at}.body.value`, u.body.value);
     w.bytes(`${at}.tag`, u.tag);
   });
-  w.record("pairs", st.pairs, (at, p) => writePair(w, at, p, format));
+  w.record("pairs", st.pairs, (at, p) => writePair(w, at, p));
   w.record("values", st.values, (at, v) => w.bytes(at, v));
   w.safe("version", st.version);
   return w.finish();
@@ -402,8 +398,8 @@ function readDirection(r: Reader, what: string): DirectionKeys {
   return { version: r.u32(`${what}.version`), mac: r.fixed(`${what}.mac`, KEY), enc: r.fixed(`${what}.enc`, KEY) };
 }
 
-function readPair(r: Reader, what: string, format: number): PairState {
-  const p = {
+function readPair(r: Reader, what: string): PairState {
+  return {
     version: r.u32(`${what}.version`),
     root: r.fixed(`${what}.root`, KEY),
     mine: r.optional(`${what}.mine`, (at) => ({ publicKey: r.fixed(`${at}.publicKey`, KEY), privateKey: r.fixed(`${at}.privateKey`, KEY) })),
@@ -411,17 +407,21 @@ function readPair(r: Reader, what: string, format: number): PairState {
     send: r.optional(`${what}.send`, (at) => readDirection(r, at)),
     recv: r.optional(`${what}.recv`, (at) => readDirection(r, at)),
     mustRatchet: r.bool(`${what}.mustRatchet`),
+    sent: r.u32(`${what}.sent`),
+    dhAtMs: r.safe(`${what}.dhAtMs`),
   };
-  // Format 1 was written by a build that made a DH step at every turn: its channels count as due for one.
-  if (format === FORMAT_1) return { ...p, sent: 0xffff_ffff, dhAtMs: 0 };
-  return { ...p, sent: r.u32(`${what}.sent`), dhAtMs: r.safe(`${what}.dhAtMs`) };
 }
 
 function readState(r: Reader): SessionState {
   const magic = r.fixed("magic", MAGIC.length);
   if (!magic.every((b, i) => b === MAGIC[i])) throw new StateCodecError("not an encoded session state (bad magic)");
   const version = r.u8("format version");
-  if (version !== STATE_FORMAT_VERSION && version !== FORMAT_1) throw new StateCodecError(`unsupported format version ${version} (this build reads ${FORMAT_1} and ${STATE_FORMAT_VERSION})`);
+  if (EARLIER_SCHEDULE.has(version)) {
+    throw new StateCodecError(
+      `format version ${version} was written under the earlier key schedule (envelope version 2): its pair channels cannot continue under this build's (state format ${STATE_FORMAT_VERSION}, envelope version 3); finish the session with the build that saved it`,
+    );
+  }
+  if (version !== STATE_FORMAT_VERSION) throw new StateCodecError(`unsupported format version ${version} (this build reads ${STATE_FORMAT_VERSION})`);
   const sessionId = r.fixed("sessionId", ID);
   const role = r.str("role");
   const start: SessionStartInfo = {
@@ -455,11 +455,11 @@ function readState(r: Reader): SessionState {
     const version = r.u32(`${at}.version`);
     const step = r.u64(`${at}.step`);
     const c = r.u8(`${at}.body.case`);
-    if (c > (version === FORMAT_1 ? 1 : 2)) throw new StateCodecError(`${at}.body.case: expected 0 (noise), 1 (ratchet) or 2 (symmetric), got ${c}`);
+    if (c > 2) throw new StateCodecError(`${at}.body.case: expected 0 (noise), 1 (ratchet) or 2 (symmetric), got ${c}`);
     const body = { case: (["noise", "ratchet", "symmetric"] as const)[c]!, value: r.bytes(`${at}.body.value`) };
     return { from, to, version, step, body, tag: r.bytes(`${at}.tag`) };
   });
-  const pairs = r.record("pairs", 4 + KEY + 5 + (version === FORMAT_1 ? 0 : 4 + 8), (at) => readPair(r, at, version));
+  const pairs = r.record("pairs", 4 + KEY + 5 + 4 + 8, (at) => readPair(r, at));
   const values = r.record("values", 4, (at) => r.bytes(at));
   const v = r.safe("version");
   if (r.remaining !== 0) throw new StateCodecError(`${r.remaining} unexpected bytes after the state at offset ${r.offset}`);

@@ -20,8 +20,8 @@ import { writeEnvelope } from "./envelope-writer.js";
 import type { Envelope } from "../../gen/secsession/v1/envelope_pb.js";
 import type { RoleBinding } from "./encoding.js";
 
-/** The wire format version this build writes and reads. */
-export const ENVELOPE_VERSION = 2;
+/** The wire format version this build writes and reads (3: the key schedule of design note 30). */
+export const ENVELOPE_VERSION = 3;
 
 /** Field number of the envelope MAC; it must be the last field of an encoding. */
 export const MAC_FIELD = 15;

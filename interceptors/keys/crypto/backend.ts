@@ -1,6 +1,6 @@
 /**
  * The crypto backend interface: every primitive the key-establishment code
- * uses (SHA-256, HMAC-SHA256, X25519, Ed25519, three AEADs) behind one
+ * uses (SHA-256, HMAC-SHA256 and HMAC-SHA512, X25519, Ed25519, three AEADs) behind one
  * interface, so that the same protocol code runs over node:crypto or over
  * portable pure-JS libraries, and both can be checked against each other.
  */
@@ -43,6 +43,8 @@ export interface CryptoBackend {
   sha256(...parts: Uint8Array[]): Uint8Array;
   /** HMAC-SHA256 (RFC 2104) of the concatenation of `parts` under `key`. */
   hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array;
+  /** HMAC-SHA512 (RFC 2104, FIPS 180-4) of the concatenation of `parts` under `key`: 64 bytes. */
+  hmacSha512(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array;
   /** An X25519 key pair: the public key of `privateKey` (32 bytes), or a fresh pair. */
   x25519KeyPair(privateKey?: Uint8Array): KeyPair;
   /**

@@ -1,10 +1,10 @@
 /**
  * The portable backend: pure JavaScript, no node:crypto. tweetnacl provides
- * X25519, Ed25519 and XSalsa20-Poly1305; @noble/hashes provides SHA-256 and
- * HMAC; @noble/ciphers provides ChaCha20-Poly1305 and AES-256-GCM.
+ * X25519, Ed25519 and XSalsa20-Poly1305; @noble/hashes provides SHA-256,
+ * SHA-512 and HMAC; @noble/ciphers provides ChaCha20-Poly1305 and AES-256-GCM.
  */
 import nacl from "tweetnacl";
-import { sha256 } from "@noble/hashes/sha2.js";
+import { sha256, sha512 } from "@noble/hashes/sha2.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { gcm } from "@noble/ciphers/aes.js";
@@ -34,6 +34,13 @@ class NaclBackend implements CryptoBackend {
     assertBytes("hmacSha256: key", key);
     const m = hmac.create(sha256, key);
     for (const [i, p] of parts.entries()) m.update(checked(`hmacSha256: parts[${i}]`, p));
+    return m.digest();
+  }
+
+  hmacSha512(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
+    assertBytes("hmacSha512: key", key);
+    const m = hmac.create(sha512, key);
+    for (const [i, p] of parts.entries()) m.update(checked(`hmacSha512: parts[${i}]`, p));
     return m.digest();
   }
 

@@ -67,14 +67,11 @@ class NodeBackend implements CryptoBackend {
   }
 
   hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
-    assertBytes("hmacSha256: key", key);
-    const m = createHmac("sha256", key);
-    for (let i = 0; i < parts.length; i++) {
-      const p = parts[i];
-      if (!(p instanceof Uint8Array)) assertBytes(`hmacSha256: parts[${i}]`, p);
-      m.update(p);
-    }
-    return small(m.digest());
+    return hmac("sha256", key, parts);
+  }
+
+  hmacSha512(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
+    return hmac("sha512", key, parts);
   }
 
   x25519KeyPair(privateKey?: Uint8Array): KeyPair {
@@ -169,6 +166,19 @@ function cipherOf(alg: "chacha20-poly1305" | "aes-256-gcm", key: Uint8Array, non
 function decipherOf(alg: "chacha20-poly1305" | "aes-256-gcm", key: Uint8Array, nonce: Uint8Array): DecipherGCM | DecipherChaCha20Poly1305 {
   const options = { authTagLength: AEAD_TAG_LENGTH };
   return alg === "aes-256-gcm" ? createDecipheriv(alg, key, nonce, options) : createDecipheriv(alg, key, nonce, options);
+}
+
+/** HMAC of the concatenation of `parts` (the `name` of errors is the backend method's). */
+function hmac(alg: "sha256" | "sha512", key: Uint8Array, parts: readonly Uint8Array[]): Uint8Array {
+  const name = alg === "sha256" ? "hmacSha256" : "hmacSha512";
+  assertBytes(`${name}: key`, key);
+  const m = createHmac(alg, key);
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i];
+    if (!(p instanceof Uint8Array)) assertBytes(`${name}: parts[${i}]`, p);
+    m.update(p);
+  }
+  return small(m.digest());
 }
 
 /**

@@ -34,11 +34,14 @@ test("defaultBackend is one shared node backend", (t) => {
 });
 
 for (const b of BOTH) {
-  test(`${b.name}: SHA-256 (FIPS 180-4 "abc") and HMAC-SHA256 (RFC 4231 §4.3)`, (t) => {
+  test(`${b.name}: SHA-256 (FIPS 180-4 "abc"), HMAC-SHA256 and HMAC-SHA512 (RFC 4231 §4.3)`, (t) => {
     t.is(hex(b.sha256(utf8("abc"))), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     t.is(hex(b.sha256(utf8("a"), utf8(""), utf8("bc"))), hex(b.sha256(utf8("abc"))));
     const mac = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
     t.is(hex(b.hmacSha256(utf8("Jefe"), utf8("what do ya want "), utf8("for nothing?"))), mac);
+    const mac512 = "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737";
+    t.is(hex(b.hmacSha512(utf8("Jefe"), utf8("what do ya want "), utf8("for nothing?"))), mac512);
+    t.is(Object.getPrototypeOf(b.hmacSha512(utf8("Jefe"))), Uint8Array.prototype, "plain Uint8Array, not Buffer");
     t.is(Object.getPrototypeOf(b.sha256()), Uint8Array.prototype, "plain Uint8Array, not Buffer");
   });
 
@@ -184,6 +187,8 @@ test("both backends produce identical bytes and open each other's output", (t) =
     t.deepEqual(node.sha256(...parts), nacl.sha256(...parts));
     const macKey = rnd(round * 20); // includes the empty key and keys longer than a block
     t.deepEqual(node.hmacSha256(macKey, ...parts), nacl.hmacSha256(macKey, ...parts));
+    const longKey = rnd(round * 40); // SHA-512's block is 128 bytes: includes keys longer than it
+    t.deepEqual(node.hmacSha512(longKey, ...parts), nacl.hmacSha512(longKey, ...parts));
     const x = node.x25519KeyPair();
     const y = nacl.x25519KeyPair();
     t.deepEqual(nacl.x25519KeyPair(x.privateKey).publicKey, x.publicKey);

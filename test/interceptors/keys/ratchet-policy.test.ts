@@ -21,19 +21,18 @@ import {
   directionKeys,
   EVERY_TURN,
   ratchetPolicyProblem,
+  ratchetRoot,
   sendKeys,
-  symmetricRoot,
+  symmetricStep,
   type KeyUpdateBody,
   type PairContext,
   type PairState,
   type RatchetPolicy,
 } from "../../../interceptors/keys/pair-channel.js";
-import { hkdf32 } from "../../../interceptors/keys/pairwise.js";
 import { KeyVault } from "../../../interceptors/keys/vault.js";
-import { decodeState, encodeState, pairKeyBuffers } from "../../../interceptors/store/state-codec.js";
+import { decodeState, encodeState, pairKeyBuffers, StateCodecError } from "../../../interceptors/store/state-codec.js";
 import type { SessionState } from "../../../interceptors/monitor/state.js";
 import { openPayload, sealPayload } from "../../../interceptors/wire/payload-crypto.js";
-import { label } from "../../../interceptors/wire/encoding.js";
 import { decodeEnvelope } from "../../../interceptors/wire/envelope-codec.js";
 import { inlineSession, world } from "../../support/inline-session.js";
 import { sessionCode } from "../../../interceptors/descriptor/code.js";
@@ -173,10 +172,10 @@ function attack(run: Run, stolen: PairState, k: number): Array<{ opened: boolean
   const out: Array<{ opened: boolean; forged: boolean }> = [];
   for (const m of run.wire.slice(k + 1)) {
     const u = m.update;
-    if (u?.kind === "symmetric") roots = roots.map((r) => symmetricRoot(c, r, m.from, m.to, m.version));
+    if (u?.kind === "symmetric") roots = roots.map((r) => symmetricStep(c, r, m.from, m.to, m.version).root);
     else if (u?.kind === "ratchet") {
       pubs.push(u.publicKey);
-      roots = roots.flatMap((r) => privs.flatMap((priv) => pubs.map((pub) => hkdf32(c, r, c.x25519(priv, pub), label("ratchet")))));
+      roots = roots.flatMap((r) => privs.flatMap((priv) => pubs.map((pub) => ratchetRoot(c, r, c.x25519(priv, pub)))));
     }
     const keys = roots.map((r) => directionKeys(c, r, m.from, m.to, m.version));
     const opening = keys.filter((d) => tryOpen(m, d.enc));
@@ -329,20 +328,18 @@ test("save and restore mid-chain: counts and clock survive, the run continues wi
   }
 });
 
-test("a pair state of state format 1 imports as due for a DH step", (t) => {
+test("states of formats 1 and 2 (the earlier key schedule) are refused, saying why; format 3 is read", (t) => {
   const run = play({ messages: 64, seconds: 0 }, turns(3, 1));
   const q = run.after.at(-1)!["q"]!;
-  const v2 = encodePair({ ...q, mustRatchet: true });
-  // Format 1 had no `sent` and `dhAtMs` (u32 ‖ u64 at the end of the pair, before `values` and `version`).
-  const v1 = Uint8Array.from([...v2.subarray(0, 4), 1, ...v2.subarray(5, v2.length - 24), ...v2.subarray(v2.length - 12)]);
-  const back = decodePair(v1);
-  t.is(back.sent, 0xffff_ffff);
-  t.is(back.dhAtMs, 0);
-  t.deepEqual(back.root, q.root);
-  const next = sendKeys(ctxOf["q"]!, back, { messages: 64, seconds: 0 }, 1);
-  t.is(next.update?.kind, "ratchet", "the first turn after the import is a DH step");
-  t.is(countSent(next.pair).sent, 1);
-  t.is(countSent({ ...back }).sent, 0xffff_ffff, "the count saturates");
+  const v3 = encodePair(q);
+  t.is(v3[4], 3, "this build writes format 3");
+  t.deepEqual(decodePair(v3).root, q.root);
+  // Format 2 had the same layout; format 1 had no `sent` and `dhAtMs` (u32 ‖ u64 at the end of the pair, before `values` and `version`).
+  const v2 = Uint8Array.from([...v3.subarray(0, 4), 2, ...v3.subarray(5)]);
+  const v1 = Uint8Array.from([...v3.subarray(0, 4), 1, ...v3.subarray(5, v3.length - 24), ...v3.subarray(v3.length - 12)]);
+  for (const [format, bytes] of [[2, v2], [1, v1]] as const) {
+    t.throws(() => decodePair(bytes), { instanceOf: StateCodecError, message: new RegExp(`format version ${format} was written under the earlier key schedule .*finish the session with the build that saved it`) });
+  }
 });
 
 test("a symmetric step is authenticated: a wrong tag or version is refused, the genuine one agrees", (t) => {

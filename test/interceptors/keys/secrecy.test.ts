@@ -8,7 +8,7 @@ import test from "ava";
 import { createNodeBackend } from "../../../interceptors/keys/crypto/index.js";
 import { createHandshakeState } from "../../../interceptors/keys/noise/index.js";
 import { generateIdentity, prekeyPrivate, rotatePrekey, type Identity } from "../../../interceptors/keys/identity.js";
-import { acceptUpdate, directionKeys, NOISE_PROTOCOL, sendKeys, type PairContext, type PairState } from "../../../interceptors/keys/pair-channel.js";
+import { acceptUpdate, directionKeys, NOISE_PROTOCOL, ratchetRoot, sendKeys, type PairContext, type PairState } from "../../../interceptors/keys/pair-channel.js";
 import { hkdf32 } from "../../../interceptors/keys/pairwise.js";
 import { openPayload, sealPayload } from "../../../interceptors/wire/payload-crypto.js";
 import { concat, label, lp, lps } from "../../../interceptors/wire/encoding.js";
@@ -84,7 +84,7 @@ function guessesFor(m: Recorded, rootsV1: readonly Uint8Array[], ratchets: reado
   const out: Uint8Array[] = [];
   for (const rootV1 of rootsV1) {
     out.push(directionKeys(c, rootV1, m.from, m.to, 1).enc);
-    for (const pub of ratchets) for (const priv of privs) out.push(directionKeys(c, hkdf32(c, rootV1, c.x25519(priv, pub), label("ratchet")), m.from, m.to, m.version).enc);
+    for (const pub of ratchets) for (const priv of privs) out.push(directionKeys(c, ratchetRoot(c, rootV1, c.x25519(priv, pub)), m.from, m.to, m.version).enc);
   }
   return out;
 }
@@ -159,12 +159,12 @@ test("post-compromise security: a stolen state reads the next version, and is he
   // The attacker steals Q's whole state right after Q sent message 3 (version 2): root and ratchet private.
   const stolen = steal[3]!;
   const m4 = wire.messages[3]!; // P's version 3: DH(P's fresh key, Q's stolen ratchet key)
-  const root3 = hkdf32(c, stolen.root, c.x25519(stolen.mine!.privateKey, wire.ratchets[1]!), label("ratchet"));
+  const root3 = ratchetRoot(c, stolen.root, c.x25519(stolen.mine!.privateKey, wire.ratchets[1]!));
   t.true(tryDecrypt(m4, directionKeys(c, root3, "p", "q", 3).enc), "the compromise reaches the version that used Q's stolen ratchet key");
   // Q's next step uses a fresh ratchet key the attacker never saw: versions 4 and 5 are out of reach.
   for (const m of wire.messages.slice(4)) {
     const guesses = [stolen.mine!.privateKey, Q.x25519.privateKey, P.x25519.privateKey].flatMap((priv) =>
-      wire.ratchets.map((pub) => directionKeys(c, hkdf32(c, root3, c.x25519(priv, pub), label("ratchet")), m.from, m.to, m.version).enc),
+      wire.ratchets.map((pub) => directionKeys(c, ratchetRoot(c, root3, c.x25519(priv, pub)), m.from, m.to, m.version).enc),
     );
     t.false(guesses.some((k) => tryDecrypt(m, k)), `message ${m.step} (version ${m.version}) is healed`);
   }

@@ -31,6 +31,7 @@ function spy(inner: CryptoBackend): { backend: CryptoBackend; secrets: Uint8Arra
     randomBytes: (n) => inner.randomBytes(n),
     sha256: (...p) => inner.sha256(...p),
     hmacSha256: (k, ...p) => keep(inner.hmacSha256(k, ...p)), // HKDF temp_key, outputs, ck
+    hmacSha512: (k, ...p) => keep(inner.hmacSha512(k, ...p)),
     x25519KeyPair: (priv) => {
       const kp = inner.x25519KeyPair(priv);
       if (priv === undefined) keep(kp.privateKey); // a generated ephemeral
