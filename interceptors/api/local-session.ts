@@ -11,6 +11,7 @@ import { PendingSend } from "../grpc/sealed.js";
 import type { Party, Received } from "../runtime/party.js";
 import { caseMismatch } from "../runtime/values.js";
 import type { RoleBinding } from "../wire/encoding.js";
+import type { SessionState } from "../monitor/state.js";
 import type { ReceiveOptions, SendOptions } from "./types.js";
 
 /** What a receive resolves with, untyped (the typed view is `Incoming`). */
@@ -22,7 +23,8 @@ export interface IncomingValue {
 
 /** How a session reaches its peers: sends a request or one-way message, returns the checked outcome. */
 export interface Transport {
-  call(party: Party, send: PendingSend, options: SendOptions): Promise<Received | "receipt">;
+  /** `state`: the session's state the message is sent from (its principals say who receives it). */
+  call(party: Party, send: PendingSend, options: SendOptions, state: SessionState): Promise<Received | "receipt">;
   /** How long a `receive()` waits by default (ms); undefined: until the session expires. */
   readonly receiveTimeoutMs: number | undefined;
 }
@@ -164,9 +166,8 @@ export class LocalSession {
       used = true;
     };
     const obj: Record<string, unknown> = { sessionId: this.key, localState: localId };
-    const moves = this.projection.transitions.filter((t) => t.from === localId);
-    for (const t of moves.filter((x) => x.direction === "send")) {
-      const name = moveNameIn(this.projection, t);
+    const moves = movesOf(this.projection, localId);
+    for (const { t, name } of moves.sends) {
       obj[name] = (init: object, options: SendOptions = {}) => {
         let message: Message;
         try {
@@ -179,7 +180,7 @@ export class LocalSession {
         return this.send(localId, t, message, options);
       };
     }
-    if (moves.some((t) => t.direction === "receive")) {
+    if (moves.receives) {
       obj["receive"] = (options: ReceiveOptions = {}) => {
         const timeoutMs = options.timeoutMs ?? this.transport.receiveTimeoutMs;
         if (timeoutMs !== undefined) checkTimeout("receive({ timeoutMs })", timeoutMs);
@@ -245,10 +246,13 @@ export class LocalSession {
     if (this.local !== from) throw new Error("secsession: internal error: the session moved on under this state object");
     const st = await this.party.state(this.key);
     if (st === undefined) throw new Error(`secsession: session ${this.key} is gone`);
-    const edge = t.edges.map((id) => this.party.plan.edges[id]!).find((e) => e.from === st.state);
+    const edges = this.party.plan.edges;
+    const id = t.edges.find((e) => edges[e]!.from === st.state);
+    const edge = id === undefined ? undefined : edges[id]!;
     if (edge === undefined) throw new Error(`secsession: internal error: no edge of ${t.label} leaves global state ${st.state}`);
-    const send = new PendingSend(this.party, this.key, edge, message, bindingsOf(edge, message, options, this.party));
+    const bindings = bindingsOf(edge, message, options, this.party);
     if (edge.kind === "response") {
+      const send = new PendingSend(this.party, this.key, edge, message, bindings);
       const pending = this.pendingCall;
       if (pending === undefined || pending.rpc !== edge.rpc) throw new Error(`secsession: no ${edge.rpc} call is waiting for a response`);
       this.pendingCall = undefined;
@@ -258,14 +262,31 @@ export class LocalSession {
       return this.stateObject(t.to);
     }
     // The receiver may answer before this call returns: move on as soon as the message is sealed.
-    void send.done.then(
-      () => this.moveTo(t.to),
-      () => undefined,
-    );
-    const outcome = await this.transport.call(this.party, send, options);
+    const send = new PendingSend(this.party, this.key, edge, message, bindings, () => this.moveTo(t.to));
+    const outcome = await this.transport.call(this.party, send, options, st);
     if (outcome === "receipt") return this.stateObject(t.to);
     return this.accept(outcome, undefined);
   }
+}
+
+/** The moves of one local state: its sends, named, and whether it receives. */
+interface StateMoves {
+  readonly sends: ReadonlyArray<{ readonly t: LocalTransitionDescriptor; readonly name: string }>;
+  readonly receives: boolean;
+}
+const movesByProjection = new WeakMap<ProjectionDescriptor, Map<number, StateMoves>>();
+
+/** The moves of local state `localId` of `p`, found once per projection and state (a state object is made per message). */
+function movesOf(p: ProjectionDescriptor, localId: number): StateMoves {
+  let byState = movesByProjection.get(p);
+  if (byState === undefined) movesByProjection.set(p, (byState = new Map()));
+  let m = byState.get(localId);
+  if (m === undefined) {
+    const moves = p.transitions.filter((t) => t.from === localId);
+    m = { sends: moves.filter((x) => x.direction === "send").map((t) => ({ t, name: moveNameIn(p, t) })), receives: moves.some((t) => t.direction === "receive") };
+    byState.set(localId, m);
+  }
+  return m;
 }
 
 function bindingsOf(edge: EdgeDescriptor, message: Message, options: SendOptions, party: Party): RoleBinding[] {

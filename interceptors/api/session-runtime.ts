@@ -13,7 +13,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { SecurityAlert } from "../errors.js";
 import { fromServiceError, refusalStatus, SecSessionError } from "../errors.js";
 import { createClientInterceptor } from "../grpc/client-interceptor.js";
-import { CheckedReceipt, OpenedMessage, PendingReceipt, RefusedResponse, sealedMethod, type PendingSend } from "../grpc/sealed.js";
+import { CheckedReceipt, deserialize, OpenedMessage, PendingReceipt, RefusedResponse, sealedMethod, serialize, type PendingSend } from "../grpc/sealed.js";
 import { createServerInterceptor } from "../grpc/server-interceptor.js";
 import { defaultBackend, zeroize, type CryptoBackend } from "../keys/crypto/index.js";
 import { PREKEYS_KEPT, publicKeysOf, rotatePrekey, type Identity, type KeyResolver, type PeerPublicKeys, type Prekey } from "../keys/identity.js";
@@ -27,6 +27,7 @@ import { createMemoryReplayCache, createMemoryStore } from "../store/memory.js";
 import type { ReplayCache, SessionStore } from "../store/store.js";
 import { checkReplicaHandlers, replicaIncoming, type ReplicaHandlers } from "../store/replicated-role.js";
 import type { EvidenceSink } from "../runtime/evidence.js";
+import type { SessionState } from "../monitor/state.js";
 import { hex } from "../wire/encoding.js";
 import type { WireEnvelope } from "../wire/envelope-codec.js";
 import { checkTimeout, LocalSession, type IncomingValue, type Responder, type Transport } from "./local-session.js";
@@ -137,6 +138,8 @@ export class SessionRuntime implements Transport {
   private readonly alertListeners = new Set<(a: SecurityAlert) => void>();
   private readonly handlerErrorListeners = new Set<(e: HandlerError) => void>();
   private readonly parties = new Map<string, Party>();
+  /** The parties receiving on each rpc path (dispatch), made on first use; cleared when a party is added. */
+  private readonly receivers = new Map<string, readonly Party[]>();
   private readonly sessions = new Map<string, LocalSession>();
   private readonly handlers = new Map<string, Record<string, (incoming: IncomingValue) => Promise<void> | void>>();
   /** `<code>:<role>` of the roles served by serveReplicated. */
@@ -330,6 +333,7 @@ export class SessionRuntime implements Transport {
     if (p === undefined) {
       p = new Party(this.core, withProtection(def.descriptor, this.core.protection), def.role, def.file);
       this.parties.set(k, p);
+      this.receivers.clear();
     }
     return p;
   }
@@ -468,27 +472,23 @@ export class SessionRuntime implements Transport {
   }
 
   /** Transport: sends a one-way message or request to its receiver and checks the outcome. */
-  call(party: Party, send: PendingSend, options: SendOptions): Promise<Received | "receipt"> {
-    return this.track(this.callOnce(party, send, options));
+  call(party: Party, send: PendingSend, options: SendOptions, state: SessionState): Promise<Received | "receipt"> {
+    return this.track(this.callOnce(send, options, state));
   }
 
-  private callOnce(party: Party, send: PendingSend, options: SendOptions): Promise<Received | "receipt"> {
-    return party.state(send.sessionKey).then((st) => {
+  private callOnce(send: PendingSend, options: SendOptions, state: SessionState): Promise<Received | "receipt"> {
+    return new Promise<Received | "receipt">((resolve, reject) => {
       const receiver = send.edge.receiver;
-      const principal = send.bindings.find((b) => b.role === receiver)?.principal ?? st?.principals[receiver];
+      const principal = send.bindings.find((b) => b.role === receiver)?.principal ?? state.principals[receiver];
       if (principal === undefined) throw new Error(`secsession: role ${receiver} is not bound`);
-      const address = this.addressOf(principal);
-      const client = this.client(address);
+      const client = this.client(this.addressOf(principal));
       const deadline = options.deadline ?? Date.now() + 30_000;
-      const method = sealedMethod(send.edge.rpc, send.edge.rpc);
-      return new Promise<Received | "receipt">((resolve, reject) => {
-        client.makeUnaryRequest(send.edge.rpc, method.requestSerialize, method.responseDeserialize, send, { deadline }, (err, value) => {
-          if (err !== null) return reject(fromServiceError(err));
-          if (value instanceof RefusedResponse) return reject(value.error);
-          if (value instanceof CheckedReceipt) return resolve("receipt");
-          if (value !== undefined && value !== null && typeof value === "object" && "edge" in value) return resolve(value as Received);
-          reject(new SecSessionError("malformed", "the response was not checked: is the client interceptor installed?"));
-        });
+      client.makeUnaryRequest<PendingSend, unknown>(send.edge.rpc, serialize, deserialize, send, { deadline }, (err, value) => {
+        if (err !== null) return reject(fromServiceError(err));
+        if (value instanceof RefusedResponse) return reject(value.error);
+        if (value instanceof CheckedReceipt) return resolve("receipt");
+        if (value !== undefined && value !== null && typeof value === "object" && "edge" in value) return resolve(value as Received);
+        reject(new SecSessionError("malformed", "the response was not checked: is the client interceptor installed?"));
       });
     });
   }
@@ -514,23 +514,22 @@ export class SessionRuntime implements Transport {
    * to the party it addresses; once opened, it is delivered at once.
    */
   private dispatch(path: string, bytes: Uint8Array, peer: string): Promise<OpenedMessage> | undefined {
-    const candidates = [...this.parties.values()].filter((p) => p.receivesOn(path));
+    let candidates = this.receivers.get(path);
+    if (candidates === undefined) {
+      candidates = [...this.parties.values()].filter((p) => p.receivesOn(path));
+      this.receivers.set(path, candidates);
+    }
     if (candidates.length === 0) return undefined;
     return this.track(this.dispatchTo(candidates, path, bytes, peer));
   }
 
-  private dispatchTo(candidates: readonly Party[], path: string, bytes: Uint8Array, peer: string): Promise<OpenedMessage> {
-    return Promise.resolve()
-      .then(async () => {
-        const env = decodeIncoming(this.core, bytes, peer);
-        const party = await this.route(candidates, env, path);
-        return { party, received: await party.unwrapDecoded(env, path, ["oneway", "request"], peer) };
-      })
-      .then(({ party, received }) => {
-        const opened = new OpenedMessage(party, received);
-        if (defences.deliverAtCommit) this.deliver(opened);
-        return opened;
-      });
+  private async dispatchTo(candidates: readonly Party[], path: string, bytes: Uint8Array, peer: string): Promise<OpenedMessage> {
+    const env = decodeIncoming(this.core, bytes, peer);
+    const party = candidates.length === 1 ? candidates[0]! : await this.route(candidates, env, path);
+    const received = await party.unwrapDecoded(env, path, ["oneway", "request"], peer);
+    const opened = new OpenedMessage(party, received);
+    if (defences.deliverAtCommit) this.deliver(opened);
+    return opened;
   }
 
   /**

@@ -24,31 +24,45 @@ export class PendingSend {
   sealed: SessionState | undefined;
   /** For a one-way message on an HMAC edge: the tag its receipt must carry. */
   expectedReceipt: Uint8Array | undefined;
-  /** Settles when the interceptor has sealed the message (or failed to). */
-  readonly done: Promise<SessionState>;
-  private settle!: { resolve: (s: SessionState) => void; reject: (e: unknown) => void };
+  private failure: { readonly error: unknown } | undefined;
+  private promise: Promise<SessionState> | undefined;
+  private settle: { resolve: (s: SessionState) => void; reject: (e: unknown) => void } | undefined;
   constructor(
     readonly party: Party,
     readonly sessionKey: string,
     readonly edge: EdgeDescriptor,
     readonly message: Message,
     readonly bindings: readonly RoleBinding[],
-  ) {
-    this.done = new Promise((resolve, reject) => {
-      this.settle = { resolve, reject };
-    });
-    this.done.catch(() => undefined); // observed by whoever awaits it
+    /** Called once the message is sealed and its state committed, before it passes to the transport. */
+    private readonly onSealed?: (state: SessionState) => void,
+  ) {}
+
+  /**
+   * Settles when the interceptor has sealed the message (or failed to).
+   * Made when first asked for: a request's sender learns of a failed seal
+   * from its call, and needs no promise per message for it.
+   */
+  get done(): Promise<SessionState> {
+    if (this.promise === undefined) {
+      if (this.sealed !== undefined) this.promise = Promise.resolve(this.sealed);
+      else if (this.failure !== undefined) this.promise = Promise.reject(this.failure.error);
+      else this.promise = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
+      this.promise.catch(() => undefined); // observed by whoever awaits it
+    }
+    return this.promise;
   }
 
   /** Called by the interceptor once the envelope is sealed and its state committed. */
   markSealed(state: SessionState): void {
     this.sealed = state;
-    this.settle.resolve(state);
+    this.onSealed?.(state);
+    this.settle?.resolve(state);
   }
 
   /** Called by the interceptor when sealing failed. */
   markFailed(e: unknown): void {
-    this.settle.reject(e);
+    this.failure = { error: e };
+    this.settle?.reject(e);
   }
 }
 
@@ -123,14 +137,15 @@ export class CheckedReceipt {
   constructor(readonly state: SessionState) {}
 }
 
-function serialize(v: unknown): Buffer {
+/** The codec of every session rpc: envelope bytes in, envelope bytes out. */
+export function serialize(v: unknown): Buffer {
   if (v instanceof SealedBytes) return Buffer.from(v.bytes.buffer, v.bytes.byteOffset, v.bytes.byteLength);
   throw new Error("secsession: refusing to send an unsealed message: install the secsession interceptors");
 }
 
 // A copy, not a view: grpc-js may reuse the buffer it hands us while our checks
 // are still running asynchronously, and what was checked must be what is used.
-const deserialize = (b: Buffer): SealedBytes => new SealedBytes(Uint8Array.prototype.slice.call(b));
+export const deserialize = (b: Buffer): SealedBytes => new SealedBytes(Uint8Array.prototype.slice.call(b));
 
 /** A unary method definition with the sealed codec. */
 export function sealedMethod(path: string, originalName: string): MethodDefinition<unknown, unknown> {

@@ -74,6 +74,13 @@ interface OtelApi {
   ROOT_CONTEXT: unknown;
   SpanStatusCode: { ERROR: number };
   SpanKind: { INTERNAL: number };
+  createNoopMeter(): unknown;
+  ProxyTracerProvider: abstract new () => ProxyTracerProviderLike;
+}
+
+/** The API's global tracer provider: it delegates to the SDK's once one is registered. */
+interface ProxyTracerProviderLike {
+  getDelegateTracer(name: string, version?: string): unknown;
 }
 
 let loaded: OtelApi | null | undefined;
@@ -114,6 +121,12 @@ const getter = {
 export class Telemetry {
   private readonly api: OtelApi | null;
   private readonly tracer: Tracer | undefined;
+  /**
+   * While set, `tracer` is the API's proxy and no SDK is behind it yet: it
+   * would make no-op spans, so none are made (checked on each message, so an
+   * SDK registered later still gets them).
+   */
+  private proxy: ProxyTracerProviderLike | undefined;
   private readonly acceptedCount: Counter | undefined;
   private readonly sentCount: Counter | undefined;
   private readonly refusedCount: Counter | undefined;
@@ -127,8 +140,11 @@ export class Telemetry {
     const api = this.api;
     const meterProvider = options?.meterProvider ?? api?.metrics.getMeterProvider();
     const tracerProvider = options?.tracerProvider ?? api?.trace.getTracerProvider();
-    const meter = meterProvider?.getMeter("secsession", VERSION) as Meter | undefined;
+    const given = meterProvider?.getMeter("secsession", VERSION) as Meter | undefined;
     this.tracer = tracerProvider?.getTracer("secsession", VERSION) as Tracer | undefined;
+    if (api !== null && tracerProvider instanceof api.ProxyTracerProvider) this.proxy = tracerProvider;
+    // The API's no-op meter (no SDK registered): its instruments would record nothing, so none are made.
+    const meter = api !== null && given === api.createNoopMeter() ? undefined : given;
     if (meter === undefined) return;
     this.acceptedCount = meter.createCounter("secsession.messages.accepted", { description: "Session messages accepted (opened, checked and committed)", unit: "{message}" });
     this.sentCount = meter.createCounter("secsession.messages.sent", { description: "Session messages sealed and committed for sending", unit: "{message}" });
@@ -148,10 +164,27 @@ export class Telemetry {
     this.refusedCount?.add(1, { ...(labels === undefined ? {} : metricLabels(labels).party), "secsession.alert.kind": kind });
   }
 
+  /**
+   * The tracer, when spans are recorded: undefined with no tracer, or with
+   * the API's proxy while no SDK is registered behind it.
+   */
+  private tracing(): Tracer | undefined {
+    if (this.proxy === undefined) return this.tracer;
+    if (this.proxy.getDelegateTracer("secsession", VERSION) === undefined) return undefined;
+    this.proxy = undefined; // an SDK is registered: the proxy delegates to it from now on
+    return this.tracer;
+  }
+
   /** Seals one message under a span and the seal histograms; `bytes` of the result is the envelope. */
-  async seal<T extends { readonly bytes: Uint8Array }>(labels: PartyLabels, edge: string, run: () => Promise<T>, peer: (r: T) => string | undefined): Promise<T> {
-    if (this.tracer === undefined && this.sealTime === undefined) return run();
-    const span = this.tracer?.startSpan("secsession.seal", { kind: this.api?.SpanKind.INTERNAL ?? 0, attributes: spanLabels(labels, edge) });
+  seal<T extends { readonly bytes: Uint8Array }>(labels: PartyLabels, edge: string, run: () => Promise<T>, peer: (r: T) => string | undefined): Promise<T> {
+    const tracer = this.tracing();
+    // Nothing to record: no span, no timing, no promise of our own around the seal.
+    if (tracer === undefined && this.sealTime === undefined) return run();
+    return this.sealObserved(tracer, labels, edge, run, peer);
+  }
+
+  private async sealObserved<T extends { readonly bytes: Uint8Array }>(tracer: Tracer | undefined, labels: PartyLabels, edge: string, run: () => Promise<T>, peer: (r: T) => string | undefined): Promise<T> {
+    const span = tracer?.startSpan("secsession.seal", { kind: this.api?.SpanKind.INTERNAL ?? 0, attributes: spanLabels(labels, edge) });
     const t0 = performance.now();
     try {
       const r = await run();
@@ -171,9 +204,14 @@ export class Telemetry {
   }
 
   /** Opens one message of `bytes` bytes under a span and the open histograms (accepted messages are counted here). */
-  async open<T>(labels: PartyLabels, edge: string, bytes: number, run: () => Promise<T>, peer: (r: T) => string | undefined): Promise<T> {
-    if (this.tracer === undefined && this.openTime === undefined) return run();
-    const span = this.tracer?.startSpan("secsession.open", { kind: this.api?.SpanKind.INTERNAL ?? 0, attributes: spanLabels(labels, edge) });
+  open<T>(labels: PartyLabels, edge: string, bytes: number, run: () => Promise<T>, peer: (r: T) => string | undefined): Promise<T> {
+    const tracer = this.tracing();
+    if (tracer === undefined && this.openTime === undefined) return run();
+    return this.openObserved(tracer, labels, edge, bytes, run, peer);
+  }
+
+  private async openObserved<T>(tracer: Tracer | undefined, labels: PartyLabels, edge: string, bytes: number, run: () => Promise<T>, peer: (r: T) => string | undefined): Promise<T> {
+    const span = tracer?.startSpan("secsession.open", { kind: this.api?.SpanKind.INTERNAL ?? 0, attributes: spanLabels(labels, edge) });
     const t0 = performance.now();
     const m = metricLabels(labels);
     this.size?.record(bytes, m.received);
@@ -194,13 +232,13 @@ export class Telemetry {
 
   /** Writes the active trace context into outgoing gRPC metadata (the application's propagator). */
   inject(metadata: MetadataLike): void {
-    if (this.tracer === undefined || this.api === null) return;
+    if (this.api === null || this.tracing() === undefined) return;
     this.api.propagation.inject(this.api.context.active(), metadata, setter);
   }
 
   /** Runs `fn` in the trace context carried by incoming gRPC metadata, if any. */
   within<T>(metadata: MetadataLike | undefined, fn: () => T): T {
-    if (this.tracer === undefined || this.api === null || metadata === undefined) return fn();
+    if (this.api === null || metadata === undefined || this.tracing() === undefined) return fn();
     return this.api.context.with(this.api.propagation.extract(this.api.context.active(), metadata, getter), fn);
   }
 
