@@ -39,6 +39,15 @@ export function lps(s: string): Uint8Array {
   return l;
 }
 
+/**
+ * The lps of `s` without a copy: the cached bytes themselves when `s` is a
+ * cached name. For code that only reads them (copies them into a buffer of
+ * its own) at once; never hand the result on.
+ */
+export function lpsView(s: string): Uint8Array {
+  return names.get(s) ?? lps(s);
+}
+
 /** Encoded role and principal names: a session's few names are encoded once (each call still returns a copy). */
 const names = new Map<string, Uint8Array>();
 
