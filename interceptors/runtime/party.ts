@@ -99,8 +99,10 @@ export class Party {
     const sid = sessionIdOf(this.core.crypto, start);
     const state = initialState(this.core.crypto, sid, this.role, start, d.initial);
     await this.core.replay.add(`${this.role}:${state.key}`, this.startRememberedUntil(state));
-    if (!(await this.core.store.commit(this.key(sid), undefined, state))) throw new Error("secsession: session id collision");
-    this.core.openSessions.touch(this.key(sid), this.core.now());
+    // One key string for the store and the open-session table: each keeps the string it was first given.
+    const key = this.key(state.key);
+    if (!(await this.core.store.commit(key, undefined, state))) throw new Error("secsession: session id collision");
+    this.core.openSessions.touch(key, this.core.now());
     return state;
   }
 
