@@ -72,9 +72,10 @@ export function openEnvelope(
   kinds: readonly EdgeDescriptor["kind"][],
   current: SessionState | undefined,
   checkValues: ValueCheck,
+  /** Hex of the envelope's session id, when the caller has it already. */
+  sidHex: string = hex(env.sessionId),
 ): Verdict<Opened> {
   const sid = env.sessionId;
-  const sidHex = hex(sid);
   if (env.version !== ENVELOPE_VERSION) return refuse("malformed", `unsupported envelope version ${env.version} (this runtime reads version ${ENVELOPE_VERSION})`, env.edge, sidHex);
   if (sid.length !== 32) return refuse("malformed", `session id must be 32 bytes, got ${sid.length}`, env.edge, sidHex);
   if (env.ack) return refuse("malformed", "a receipt cannot be sent as a message", env.edge, sidHex);
@@ -174,6 +175,7 @@ function header(ctx: MonitorContext, env: WireEnvelope, edge: EdgeDescriptor, ba
 
 /** Applies the envelope's key updates from the principals `from` admits (refused as a verdict, not thrown). */
 function applyKeyUpdates(keying: Keying, env: WireEnvelope, from: (principal: string) => boolean, fail: Fail): Verdict<never> | undefined {
+  if (env.keyUpdates.length === 0) return undefined;
   try {
     keying.applyUpdates(env.keyUpdates.filter((u) => from(u.from)));
   } catch (e: unknown) {
@@ -187,7 +189,7 @@ function applyKeyUpdates(keying: Keying, env: WireEnvelope, from: (principal: st
 /** A message of the segment after the structural walk: its edge, the receiver's own step count, and its sender's principal. */
 interface Walked {
   readonly items: ReadonlyArray<{ readonly edge: EdgeDescriptor; readonly step: bigint; readonly payloadHash: Uint8Array | undefined; readonly bindings: readonly RoleBinding[]; readonly principal: string }>;
-  readonly principals: Record<string, string>;
+  readonly principals: Readonly<Record<string, string>>;
 }
 
 /**
@@ -204,7 +206,9 @@ function walk(ctx: MonitorContext, env: WireEnvelope, edge: EdgeDescriptor, base
   const first = base.step + 1n;
   const items: Array<Walked["items"][number]> = [];
   let state = base.state;
-  const principals = record(base.principals);
+  // Copied when a message binds a role; otherwise the state's record is shared.
+  let principals: Readonly<Record<string, string>> = base.principals;
+  let copied = false;
   const n = env.history.length;
   for (let i = 0; i <= n; i++) {
     const x: WireHistoryEntry | undefined = i < n ? env.history[i] : undefined;
@@ -219,8 +223,9 @@ function walk(ctx: MonitorContext, env: WireEnvelope, edge: EdgeDescriptor, base
       return fail("out-of-order", `history claims edge ${e.id}, which involves ${ctx.role} itself`);
     }
     if (x !== undefined && x.payloadHash.length !== 32) return fail("malformed", `payload hash of step ${own} must be 32 bytes`);
-    const bindings: RoleBinding[] = (x === undefined ? env.bindings : x.bindings).map((b) => ({ role: b.role, principal: b.principal }));
-    const bad = checkBindings(e, bindings);
+    // Decoded bindings are plain objects of strings (no views into the envelope): kept as they are.
+    const bindings: readonly RoleBinding[] = x === undefined ? env.bindings : x.bindings;
+    const bad = checkBindings(ctx, e, bindings);
     if (bad !== undefined) return fail("value", bad);
     const principal = principals[e.sender];
     if (principal === undefined) return fail("out-of-order", `${e.sender} sent edge ${e.id} before it was bound`);
@@ -229,7 +234,12 @@ function walk(ctx: MonitorContext, env: WireEnvelope, edge: EdgeDescriptor, base
       if (defences.rebinding && prev !== undefined && prev !== b.principal) {
         return fail("value", `edge ${e.id} binds role ${b.role} to ${JSON.stringify(b.principal)}, but it is bound to ${JSON.stringify(prev)}: a role is bound once per session`);
       }
-      principals[b.role] = b.principal;
+      if (prev === b.principal) continue;
+      if (!copied) {
+        principals = record(principals);
+        copied = true;
+      }
+      (principals as Record<string, string>)[b.role] = b.principal;
     }
     items.push({ edge: e, step: own, payloadHash: x?.payloadHash, bindings, principal });
     state = e.to;
@@ -251,10 +261,12 @@ function finish(
 ): Verdict<Opened> {
   const { principals } = walked;
   const sid = base.sessionId;
-  const sessionPrincipals = new Set(Object.values(principals));
   // Updates already applied (those of the sender, for the early MAC) are skipped by their version.
-  const updated = applyKeyUpdates(keying, env, (from) => sessionPrincipals.has(from), fail);
-  if (updated !== undefined) return updated;
+  if (env.keyUpdates.length !== 0) {
+    const sessionPrincipals = new Set(Object.values(principals));
+    const updated = applyKeyUpdates(keying, env, (from) => sessionPrincipals.has(from), fail);
+    if (updated !== undefined) return updated;
+  }
   const current = walked.items[walked.items.length - 1]!;
   const problem = (p: AttestationProblem | undefined) => (p === undefined ? undefined : fail(p.kind, p.reason));
   // The envelope MAC, unless it was checked before the walk for the same sender.
@@ -296,7 +308,7 @@ function finish(
   if (valueProblem !== undefined) return fail(valueProblem.kind, valueProblem.reason);
 
   const kept = defences.extras ? keptExtras(ctx, env, base, segment, principals) : everyExtra(env);
-  const next = advance(ctx, { ...base, pairs: keying.result() }, segment, principals, plaintext, kept);
+  const next = advance(ctx, base, segment, principals, plaintext, kept, keying.result());
   return { ok: true, value: { state: next, edge, payload: plaintext, joined, keying, keyVersion: env.macKeyVersion, signatures: verified, segment } };
 }
 
@@ -337,8 +349,9 @@ function joinState(ctx: MonitorContext, env: WireEnvelope, sidHex: string): Verd
   return { ok: true, value: initialState(ctx.crypto, sid, ctx.role, info, ctx.plan.descriptor.initial) };
 }
 
-function checkBindings(e: EdgeDescriptor, bindings: readonly RoleBinding[]): string | undefined {
-  const want = e.binds.map((b) => b.role).sort().join(",");
+function checkBindings(ctx: MonitorContext, e: EdgeDescriptor, bindings: readonly RoleBinding[]): string | undefined {
+  if (bindings.length === 0 && e.binds.length === 0) return undefined;
+  const want = ctx.plan.edgePlans[e.id]!.bindRoles;
   const got = bindings.map((b) => b.role).sort().join(",");
   if (want !== got) return `edge ${e.id} binds [${want}] but the message binds [${got}]`;
   if (bindings.some((b) => b.principal === "")) return `edge ${e.id} binds a role to an empty principal`;

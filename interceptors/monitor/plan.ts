@@ -38,6 +38,18 @@ export interface SessionPlan {
   readonly staticRoles: readonly string[];
   /** Global states from which `role` sends and receives nothing more. */
   finishedFor(role: string): ReadonlySet<number>;
+  /** What each edge's messages need, by edge id, computed once (not per message). */
+  readonly edgePlans: readonly EdgePlan[];
+  /** True when some edge carries full history (then every attestation is carried, not the latest per pair). */
+  readonly fullHistory: boolean;
+}
+
+/** The per-edge part of a plan. */
+export interface EdgePlan {
+  /** The roles the edge binds, sorted and joined with commas (a message must bind exactly these). */
+  readonly bindRoles: string;
+  /** `rpc|direction` of the edge's payload when a later `where`/`opens` compares with it; undefined when none does. */
+  readonly valueKey: string | undefined;
 }
 
 /** Thrown when a descriptor cannot be used: wrong format, bad code, violated constraints. */
@@ -88,6 +100,11 @@ export function planOf(d: SessionDescriptor): SessionPlan {
     finishedFor: (role) => finished.get(role)!,
     maxSegment: (role, state) => segments.get(role)?.[state] ?? Infinity,
     pairwise: d.security.keyEstablishment !== "none",
+    edgePlans: d.edges.map((e) => {
+      const valueKey = `${e.rpc}|${e.kind === "response" ? "response" : "request"}`;
+      return { bindRoles: e.binds.map((b) => b.role).sort().join(","), valueKey: referenced.has(valueKey) ? valueKey : undefined };
+    }),
+    fullHistory: d.edges.some((e) => e.security.history === "full"),
   };
   plans.set(d, plan);
   return plan;

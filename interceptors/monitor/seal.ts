@@ -3,25 +3,24 @@
  * (docs/protocol.md, "Sending a message"). Misuse — a message the protocol
  * does not allow here — throws: the typed API makes it unreachable.
  */
-import { create } from "@bufbuild/protobuf";
-import { EnvelopeSchema, type Envelope } from "../../gen/secsession/v1/envelope_pb.js";
 import type { EdgeDescriptor } from "../descriptor/types.js";
 import { SecSessionError } from "../errors.js";
 import type { RoleBinding } from "../wire/encoding.js";
 import { attestationInput, envelopeMacInput, receiptInput, transcriptStep } from "../wire/transcript.js";
 import { ENVELOPE_VERSION, encodeEnvelope } from "../wire/envelope-codec.js";
+import type { EnvelopeFields, KeyUpdateFields } from "../wire/envelope-writer.js";
 import { advance, type AttestationLike } from "./advance.js";
 import { Keying } from "./keying.js";
 import { defences } from "./defences.js";
 import { sealPayload } from "../wire/payload-crypto.js";
 import type { MonitorContext } from "./context.js";
-import { lastActed, record, transcriptAt, type SessionState } from "./state.js";
+import { lastActed, record, transcriptAt, type HistoryItem, type SessionState } from "./state.js";
 import { UNHASHED } from "./protection.js";
 
 /** An envelope ready to send, and the state to commit when it passes to the transport. */
 export interface Sealed {
   /** The envelope as sent, without its MAC (tests and tools read it). */
-  readonly envelope: Envelope;
+  readonly envelope: EnvelopeFields;
   /** The bytes to send: the envelope with its MAC. */
   readonly bytes: Uint8Array;
   readonly state: SessionState;
@@ -39,21 +38,29 @@ export function sealMessage(
 ): Sealed {
   if (edge.sender !== ctx.role) throw misuse(`edge ${edge.id} is sent by ${edge.sender}, not by ${ctx.role}`);
   if (edge.from !== st.state) throw misuse(`edge ${edge.id} (${edge.rpc} ${edge.kind}) is not allowed in global state ${st.state}`);
-  const want = edge.binds.map((b) => b.role).sort().join(",");
-  if (bindings.map((b) => b.role).sort().join(",") !== want || bindings.some((b) => b.principal === "")) {
-    throw misuse(`edge ${edge.id} must bind exactly [${want}] to non-empty principals`);
+  if (bindings.length !== 0 || edge.binds.length !== 0) {
+    const want = ctx.plan.edgePlans[edge.id]!.bindRoles;
+    if (bindings.map((b) => b.role).sort().join(",") !== want || bindings.some((b) => b.principal === "")) {
+      throw misuse(`edge ${edge.id} must bind exactly [${want}] to non-empty principals`);
+    }
   }
-  const principals = record(st.principals);
-  for (const b of bindings) {
-    const prev = principals[b.role];
-    if (prev !== undefined && prev !== b.principal) throw misuse(`role ${b.role} is bound to ${JSON.stringify(prev)} already: a role is bound once per session`);
-    principals[b.role] = b.principal;
+  // The principals change only when the message binds a role: otherwise the state's record is shared.
+  let principals: Readonly<Record<string, string>> = st.principals;
+  if (bindings.length !== 0) {
+    const bound = record(st.principals);
+    for (const b of bindings) {
+      const prev = bound[b.role];
+      if (prev !== undefined && prev !== b.principal) throw misuse(`role ${b.role} is bound to ${JSON.stringify(prev)} already: a role is bound once per session`);
+      bound[b.role] = b.principal;
+    }
+    principals = bound;
   }
   const receiver = edge.receiver;
   if (principals[receiver] === undefined) throw misuse(`role ${receiver} is not bound yet`);
 
   const step = st.step + 1n;
-  const keying = new Keying(ctx, { ...st, principals });
+  // The keys depend on the session and its pair channels, not on the principals.
+  const keying = new Keying(ctx, st);
   try {
     return sealWith(ctx, st, edge, payload, bindings, principals, step, keying);
   } catch (e: unknown) {
@@ -68,7 +75,7 @@ function sealWith(
   edge: EdgeDescriptor,
   plaintext: Uint8Array,
   bindings: readonly RoleBinding[],
-  principals: Record<string, string>,
+  principals: Readonly<Record<string, string>>,
   step: bigint,
   keying: Keying,
 ): Sealed {
@@ -90,60 +97,75 @@ function sealWith(
   const payloadHash = hashed ? ctx.crypto.sha256(payload) : UNHASHED;
   const h = hashed ? transcriptStep(ctx.crypto, st.h, { edge: edge.id, step, payloadHash, bindings }) : st.h;
   const since = lastActed(st, receiver);
-  const unseen = st.history.filter((x) => x.step > since);
   const base = transcriptAt(ctx.crypto, st, since);
+  // The history the receiver has not seen: the state's items after `since` (the writer reads their edge, step, hash and bindings).
+  let unseen: readonly HistoryItem[] = NO_HISTORY;
+  const hs = st.history;
+  for (let i = 0; i < hs.length; i++) {
+    if (hs[i]!.step > since) {
+      unseen = i === 0 ? hs : hs.slice(i);
+      break;
+    }
+  }
   if (base === undefined || (since >= 0n && unseen.length > 0 && unseen[0]!.step !== since + 1n)) {
     throw new Error(`secsession: internal error: history since step ${since} was pruned`);
   }
 
   // Attestations for the roles that will need this one later (the receiver checks the envelope MAC, or the signature).
   const own: AttestationLike[] = [];
-  const sign = (): void => {
-    if (own.some((a) => a.target === "")) return;
-    own.push({ role: ctx.role, target: "", step, keyVersion: 0, tag: ctx.crypto.ed25519Sign(ctx.self.ed25519.privateKey, attestationInput(st.sessionId, ctx.role, "", step, h)) });
-  };
-  if (edge.security.authenticity === "ed25519") sign(); // one signature for everyone, the receiver included
-  if (edge.security.authenticity !== "none") {
+  const authenticity = edge.security.authenticity;
+  if (authenticity !== "none") {
+    let signed = false;
+    const sign = (): void => {
+      if (signed) return;
+      signed = true;
+      own.push({ role: ctx.role, target: "", step, keyVersion: 0, tag: ctx.crypto.ed25519Sign(ctx.self.ed25519.privateKey, attestationInput(st.sessionId, ctx.role, "", step, h)) });
+    };
+    if (authenticity === "ed25519") sign(); // one signature for everyone, the receiver included
     for (const target of ctx.plan.attestFor[edge.id]!) {
       const p = principals[target];
-      if (edge.security.authenticity === "hmac-sha256" && p !== undefined) {
+      if (authenticity === "hmac-sha256" && p !== undefined) {
         const keys = keying.sendKeys(p);
         own.push({ role: ctx.role, target, step, keyVersion: keys.version, tag: ctx.crypto.hmacSha256(keys.mac, attestationInput(st.sessionId, ctx.role, target, step, h)) });
       } else sign(); // Ed25519 edges, and MAC edges toward roles not bound yet
     }
   }
-  const carried = Object.values(st.carried);
-  const updates = [
-    ...keying.updates.map((u) => ({ from: ctx.self.id, to: u.to, version: u.version, step, body: u.body, tag: u.tag })),
-    ...Object.values(st.carriedUpdates).map((u) => ({ ...u, body: { case: u.body.case, value: u.body.value } as { case: "noise" | "ratchet" | "symmetric"; value: Uint8Array } })),
-  ];
-  const envelope = create(EnvelopeSchema, {
+  // What the state carried goes on with this message (a sender hands it all on and keeps none).
+  const attestations: AttestationLike[] = own;
+  for (const k in st.carried) attestations.push(st.carried[k]!);
+  const updates: KeyUpdateFields[] = [];
+  for (const u of keying.updates) updates.push({ from: ctx.self.id, to: u.to, version: u.version, step, body: u.body, tag: u.tag });
+  for (const k in st.carriedUpdates) updates.push(st.carriedUpdates[k]!);
+  const envelope: EnvelopeFields = {
     version: ENVELOPE_VERSION,
     sessionId: st.sessionId,
     edge: edge.id,
     step,
     payload,
-    payloadKeyVersion,
-    history: unseen.map((x) => ({ edge: x.edge, step: x.step, payloadHash: x.payloadHash, bindings: [...x.bindings] })),
-    attestations: [...own, ...carried].map((a) => ({ role: a.role, target: a.target, step: a.step, tag: a.tag, keyVersion: a.keyVersion })),
+    history: unseen,
+    attestations,
+    start: since < 0n ? { nonce: st.start.nonce, sessionCode: st.start.code, timeMs: st.start.timeMs, bindings: st.start.bindings } : undefined,
     keyUpdates: updates,
-    bindings: [...bindings],
+    bindings,
+    ack: false,
+    payloadKeyVersion,
     macKeyVersion: macKeys?.version ?? 0,
-    ...(since < 0n
-      ? { start: { nonce: st.start.nonce, sessionCode: st.start.code, timeMs: st.start.timeMs, bindings: [...st.start.bindings] } }
-      : {}),
-  });
+    mac: NO_BYTES,
+  };
   const bytes = encodeEnvelope(envelope, macKeys === undefined ? undefined : (body) => ctx.crypto.hmacSha256(macKeys.mac, ...envelopeMacInput(st.sessionId, ctx.role, receiver, base, body)));
-  const item = { edge: edge.id, step, payloadHash, bindings, h };
-  const next = advance(ctx, { ...st, carried: {}, carriedUpdates: {}, pairs: keying.result() }, [{ edge, item, principal: ctx.self.id }], principals, plaintext);
+  const item: HistoryItem = { edge: edge.id, step, payloadHash, bindings, h };
+  const next = advance(ctx, st, [{ edge, item, principal: ctx.self.id }], principals, plaintext, undefined, keying.result(), true);
   return { envelope, bytes, state: next, keying };
 }
+
+const NO_HISTORY: readonly HistoryItem[] = Object.freeze([]) as readonly HistoryItem[];
+const NO_BYTES = new Uint8Array(0);
 
 /**
  * The receipt a callee returns for an accepted one-way message, MACed with
  * the key the sender used for it (`keyVersion`): both ends hold it.
  */
-export function sealReceipt(ctx: MonitorContext, accepted: SessionState, edge: EdgeDescriptor, keyVersion: number): Envelope {
+export function sealReceipt(ctx: MonitorContext, accepted: SessionState, edge: EdgeDescriptor, keyVersion: number): EnvelopeFields {
   const sender = edge.sender;
   const input = receiptInput(accepted.sessionId, ctx.role, sender, edge.id, accepted.step, accepted.h);
   let tag: Uint8Array = new Uint8Array(0);
@@ -156,14 +178,22 @@ export function sealReceipt(ctx: MonitorContext, accepted: SessionState, edge: E
     tag = ctx.crypto.ed25519Sign(ctx.self.ed25519.privateKey, input);
     target = "";
   }
-  return create(EnvelopeSchema, {
+  return {
     version: ENVELOPE_VERSION,
     sessionId: accepted.sessionId,
     edge: edge.id,
     step: accepted.step,
-    ack: true,
+    payload: NO_BYTES,
+    history: NO_HISTORY,
     attestations: edge.security.authenticity === "none" ? [] : [{ role: ctx.role, target, step: accepted.step, tag, keyVersion }],
-  });
+    start: undefined,
+    keyUpdates: [],
+    bindings: [],
+    ack: true,
+    payloadKeyVersion: 0,
+    macKeyVersion: 0,
+    mac: NO_BYTES,
+  };
 }
 
 function misuse(reason: string): Error {

@@ -79,14 +79,24 @@ export interface SessionState {
 }
 
 /**
- * A record keyed by role or principal names, which may be any string: it has
- * no prototype, so a role or principal named `constructor`, `toString` or
- * `__proto__` is a key like any other (a plain object would answer for them,
- * or change its prototype). Every record of a state keyed by role or
+ * The prototype of every record: an empty object without a prototype of its
+ * own, frozen. A record made with it answers nothing but its own keys, like
+ * one made with `Object.create(null)`, but V8 keeps it in fast mode (a
+ * prototype-less object is a hash table from the start, several times the
+ * size of a record of two or three roles, and slower to read).
+ */
+const RECORD_PROTOTYPE: object = Object.freeze(Object.create(null) as object);
+
+/**
+ * A record keyed by role or principal names, which may be any string:
+ * nothing is inherited (its prototype is an empty object without a
+ * prototype), so a role or principal named `constructor`, `toString` or
+ * `__proto__` is a key like any other (a plain object would answer for
+ * them, or change its prototype). Every record of a state keyed by role or
  * principal is one of these.
  */
 export function record<T>(from?: Readonly<Record<string, T>>): Record<string, T> {
-  const r = Object.create(null) as Record<string, T>;
+  const r = Object.create(RECORD_PROTOTYPE) as Record<string, T>;
   if (from !== undefined) for (const k of Object.keys(from)) r[k] = from[k]!;
   return r;
 }
@@ -118,23 +128,44 @@ export function isOver(s: SessionState, holder: (state: number) => string | null
   return holder(s.state) === null;
 }
 
+/**
+ * A state record: every state the monitor makes comes from here, with its
+ * fields in one order, so that the code reading states sees one shape
+ * (states spread from one another get shapes of their own, and the reads
+ * that meet several of them run slower).
+ */
+export function sessionState(
+  sessionId: Uint8Array,
+  key: string,
+  role: string,
+  start: SessionStartInfo,
+  principals: Readonly<Record<string, string>>,
+  state: number,
+  step: bigint,
+  h: Uint8Array,
+  history: readonly HistoryItem[],
+  lastActed: Readonly<Record<string, string>>,
+  carried: Readonly<Record<string, CarriedAttestation>>,
+  carriedUpdates: Readonly<Record<string, CarriedKeyUpdate>>,
+  pairs: Readonly<Record<string, PairState>>,
+  values: Readonly<Record<string, Uint8Array>>,
+  version: number,
+): SessionState {
+  return { sessionId, key, role, start, principals, state, step, h, history, lastActed, carried, carriedUpdates, pairs, values, version };
+}
+
 /** The state of `role` before the first message of session `sid` (started or joined). */
 export function initialState(c: CryptoBackend, sid: Uint8Array, role: string, start: SessionStartInfo, initial: number): SessionState {
-  return {
-    sessionId: sid,
-    key: hex(sid),
-    role,
-    start,
-    principals: record(Object.fromEntries(start.bindings.map((b) => [b.role, b.principal]))),
-    state: initial,
-    step: 0n,
-    h: transcriptStart(c, sid),
-    history: [],
-    lastActed: record(),
-    carried: {},
-    carriedUpdates: {},
-    pairs: record(),
-    values: {},
-    version: 0,
-  };
+  const principals = record<string>();
+  for (const b of start.bindings) principals[b.role] = b.principal;
+  return sessionState(sid, hex(sid), role, start, principals, initial, 0n, transcriptStart(c, sid), [], record(), {}, {}, record(), {}, 0);
+}
+
+/**
+ * What a finished role keeps of `st`: its position, step and transcript hash
+ * (enough to refuse late duplicates as replays), no history, extras, values
+ * or keys.
+ */
+export function tombstoneOf(st: SessionState): SessionState {
+  return sessionState(st.sessionId, st.key, st.role, st.start, st.principals, st.state, st.step, st.h, [], st.lastActed, {}, {}, record(), {}, st.version + 1);
 }

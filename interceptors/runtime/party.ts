@@ -15,7 +15,7 @@ import { sealMessage, sealReceipt } from "../monitor/seal.js";
 import { Keying } from "../monitor/keying.js";
 import { isAllZero } from "../keys/crypto/bytes.js";
 import { defences } from "../monitor/defences.js";
-import { initialState, record, type SessionState } from "../monitor/state.js";
+import { initialState, tombstoneOf, type SessionState } from "../monitor/state.js";
 import { UNHASHED } from "../monitor/protection.js";
 import { StoreUnavailableError } from "../store/store.js";
 import { hex, type RoleBinding } from "../wire/encoding.js";
@@ -51,6 +51,8 @@ export class Party {
   readonly ctx: MonitorContext;
   private readonly schemas: (typeName: string) => DescMessage | undefined;
   private readonly services: (typeName: string) => DescService | undefined;
+  /** `<session code>:<role>:`, the start of this party's store keys. */
+  private readonly keyPrefix: string;
 
   constructor(
     readonly core: RuntimeCore,
@@ -59,6 +61,7 @@ export class Party {
     file: DescFile,
   ) {
     this.plan = planOf(descriptor);
+    this.keyPrefix = `${descriptor.code}:${role}:`;
     this.labels = { session: descriptor.name, code: descriptor.code, role };
     this.edgeLabels = this.plan.edges.map(edgeLabel);
     if (!this.plan.roles.includes(role)) throw new Error(`secsession: session ${descriptor.name} has no role ${role}`);
@@ -73,7 +76,7 @@ export class Party {
 
   /** The store key of a session of this party. */
   key(sessionId: Uint8Array | string): string {
-    return `${this.descriptor.code}:${this.role}:${typeof sessionId === "string" ? sessionId : hex(sessionId)}`;
+    return this.keyPrefix + (typeof sessionId === "string" ? sessionId : hex(sessionId));
   }
 
   /** Starts a session as its initiator, binding the static roles to principals. */
@@ -96,8 +99,10 @@ export class Party {
     const sid = sessionIdOf(this.core.crypto, start);
     const state = initialState(this.core.crypto, sid, this.role, start, d.initial);
     await this.core.replay.add(`${this.role}:${state.key}`, this.startRememberedUntil(state));
-    if (!(await this.core.store.commit(this.key(sid), undefined, state))) throw new Error("secsession: session id collision");
-    this.core.openSessions.touch(this.key(sid), this.core.now());
+    // One key string for the store and the open-session table: each keeps the string it was first given.
+    const key = this.key(state.key);
+    if (!(await this.core.store.commit(key, undefined, state))) throw new Error("secsession: session id collision");
+    this.core.openSessions.touch(key, this.core.now());
     return state;
   }
 
@@ -136,11 +141,13 @@ export class Party {
     // later message may retire them before the receipt arrives.
     const expectedReceipt = edge.kind === "oneway" ? this.expectedReceipt(sealed.state, edge) : undefined;
     const bytes = sealed.bytes;
-    // The item comes from the envelope: the state's history may already be pruned.
-    const sent = sealed.envelope;
-    await this.recordOrUndo(key, st, sealed.state, sealed.keying, ["", edge.id, ""], () =>
-      this.record("sent", sealed.state, sent.payload, [{ edge: edge.id, step: sent.step, payloadHash: this.core.crypto.sha256(sent.payload), bindings: sent.bindings.map((b) => ({ role: b.role, principal: b.principal })) }], sent.attestations.filter((a) => a.target === "" && a.role === this.role)),
-    );
+    if (this.core.evidence !== undefined) {
+      // The item comes from the envelope: the state's history may already be pruned.
+      const sent = sealed.envelope;
+      await this.recordOrUndo(key, st, sealed.state, sealed.keying, ["", edge.id, ""], () =>
+        this.record("sent", sealed.state, sent.payload, [{ edge: edge.id, step: sent.step, payloadHash: this.core.crypto.sha256(sent.payload), bindings: sent.bindings.map((b) => ({ role: b.role, principal: b.principal })) }], sent.attestations.filter((a) => a.target === "" && a.role === this.role)),
+      );
+    }
     this.retireKeys(sealed.state, sealed.keying);
     await this.closeIfFinished(key, sealed.state);
     return { bytes, state: sealed.state, expectedReceipt };
@@ -183,7 +190,7 @@ export class Party {
       throw this.alert(new SecSessionError("not-addressed", `the response belongs to session ${sidHex}, not to session ${session} of this call`), sidHex, env.edge, peer);
     }
     const claimed = this.plan.edges[env.edge];
-    const key = this.key(env.sessionId);
+    const key = this.key(sidHex);
     const current = await this.load(key, sidHex, env.edge, peer);
     if (current === undefined && env.start === undefined) {
       const expired = this.core.openSessions.expiredAt(key);
@@ -197,7 +204,7 @@ export class Party {
     const check = valueCheck(this.schemas, (ref) => this.typeOf(ref.rpc, ref.direction), this.core.crypto, schema!, decoded);
     let verdict: ReturnType<typeof openEnvelope>;
     try {
-      verdict = openEnvelope(this.ctx, env, rpc, kinds, current, check);
+      verdict = openEnvelope(this.ctx, env, rpc, kinds, current, check, sidHex);
     } catch (e: unknown) {
       // A fault of this runtime or of a hook it calls (a resolver that threw): refused as internal, with the detail in the alert only.
       throw this.alert(SecSessionError.from(e), sidHex, env.edge, peer);
@@ -238,8 +245,8 @@ export class Party {
         }
       }
       // The items as checked (the receiver's own step count; the payload hash of the message as sent).
-      const items = verdict.value.segment.map((x) => x.item);
-      await this.recordOrUndo(key, current, state, keying, [sidHex, edge.id, peer], () =>
+      const items = this.core.evidence === undefined ? [] : verdict.value.segment.map((x) => x.item);
+      if (this.core.evidence !== undefined) await this.recordOrUndo(key, current, state, keying, [sidHex, edge.id, peer], () =>
         this.record(
           "received",
           state,
@@ -415,8 +422,7 @@ export class Party {
     if (!this.plan.finishedFor(this.role).has(st.state)) return;
     this.core.openSessions.release(key);
     // No keys in a tombstone: a finished role never uses them again, and stores may outlive this process.
-    const tombstone: SessionState = { ...st, history: [], carried: {}, carriedUpdates: {}, values: {}, pairs: record(), version: st.version + 1 };
-    if (await this.commit(key, st.version, tombstone)) {
+    if (await this.commit(key, st.version, tombstoneOf(st))) {
       this.core.forgetKeys(st.key);
       const timer = setTimeout(() => void this.core.store.delete(key).catch(() => undefined), this.startRememberedUntil(st) - this.core.now());
       timer.unref();

@@ -46,11 +46,27 @@ export function valueCheck(
       const bytes = state.values[`${ref.rpc}|${ref.direction}`];
       const type = typeOf(ref);
       const s = type === undefined ? undefined : schemas(type);
-      return bytes === undefined || s === undefined ? undefined : { message: fromBinary(s, bytes), schema: s };
+      return bytes === undefined || s === undefined ? undefined : { message: decodedEarlier(s, bytes), schema: s };
     };
     const reason = checkValues(crypto, edge, schema, message, payload, principals, earlier);
     return reason === undefined ? undefined : { kind: "value", reason };
   };
+}
+
+/**
+ * Earlier payloads as decoded, by the bytes a state keeps (a state's values
+ * are its own copies, never written to): a `where` checked on every message
+ * of a loop decodes the message it compares with once, not on every turn.
+ * Read only by the checks here, which never change a message.
+ */
+const decodedValues = new WeakMap<Uint8Array, { readonly schema: DescMessage; readonly message: Message }>();
+
+function decodedEarlier(schema: DescMessage, bytes: Uint8Array): Message {
+  const hit = decodedValues.get(bytes);
+  if (hit !== undefined && hit.schema === schema) return hit.message;
+  const message = fromBinary(schema, bytes);
+  decodedValues.set(bytes, { schema, message });
+  return message;
 }
 
 /**

@@ -39,6 +39,15 @@ export function lps(s: string): Uint8Array {
   return l;
 }
 
+/**
+ * The lps of `s` without a copy: the cached bytes themselves when `s` is a
+ * cached name. For code that only reads them (copies them into a buffer of
+ * its own) at once; never hand the result on.
+ */
+export function lpsView(s: string): Uint8Array {
+  return names.get(s) ?? lps(s);
+}
+
 /** Encoded role and principal names: a session's few names are encoded once (each call still returns a copy). */
 const names = new Map<string, Uint8Array>();
 
@@ -71,9 +80,27 @@ export function bindingsBytes(bs: readonly RoleBinding[]): Uint8Array {
   return concat(u32(sorted.length), ...sorted.flatMap((b) => [lps(b.role), lps(b.principal)]));
 }
 
-/** Hex of bytes (for map keys and logs of public values only). */
+const HEX_DIGITS = Array.from("0123456789abcdef", (c) => c.charCodeAt(0));
+/** Char codes of the hex of 32 bytes (a session id, a hash) being built: reused, not allocated per call. */
+const hexCodes32: number[] = new Array<number>(64).fill(0);
+
+/**
+ * Hex of bytes (for map keys and logs of public values only). Short inputs
+ * (session ids, hashes) are read byte by byte, never through `b.buffer`:
+ * asking a small Uint8Array for its ArrayBuffer moves its bytes off V8's heap
+ * for good, into a backing store of their own that costs several times their
+ * size, and a session keeps its id for as long as it lives.
+ */
 export function hex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
+  const n = b.length;
+  if (n > 64) return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
+  const codes = n === 32 ? hexCodes32 : new Array<number>(2 * n).fill(0);
+  for (let i = 0; i < n; i++) {
+    const x = b[i]!;
+    codes[2 * i] = HEX_DIGITS[x >>> 4]!;
+    codes[2 * i + 1] = HEX_DIGITS[x & 15]!;
+  }
+  return String.fromCharCode.apply(null, codes);
 }
 
 /** Bytes of a hex string. */

@@ -16,8 +16,7 @@
  * that overruns its sub-message, a varint over 10 bytes, and anything after
  * the MAC.
  */
-import { writeEnvelope } from "./envelope-writer.js";
-import type { Envelope } from "../../gen/secsession/v1/envelope_pb.js";
+import { writeEnvelope, type EnvelopeFields } from "./envelope-writer.js";
 import type { RoleBinding } from "./encoding.js";
 
 /** The wire format version this build writes and reads (3: the key schedule of design note 30). */
@@ -539,11 +538,12 @@ function readKeyUpdate(r: Reader, end: number): WireKeyUpdate {
 }
 
 /**
- * Encodes an envelope (whose `mac` must be empty) and, when `macOf` is given,
+ * Encodes an envelope (a protobuf-es `Envelope`, or the same fields as a
+ * plain object; its `mac` must be empty) and, when `macOf` is given,
  * appends the MAC it computes over the encoded bytes as the last field.
  * Returns the bytes to send.
  */
-export function encodeEnvelope(env: Envelope, macOf?: (body: Uint8Array) => Uint8Array): Uint8Array {
+export function encodeEnvelope(env: EnvelopeFields, macOf?: (body: Uint8Array) => Uint8Array): Uint8Array {
   return writeEnvelope(env, macOf);
 }
 

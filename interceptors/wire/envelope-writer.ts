@@ -48,7 +48,7 @@ interface StartFields {
   readonly timeMs: bigint;
   readonly bindings: readonly BindingFields[];
 }
-interface KeyUpdateFields {
+export interface KeyUpdateFields {
   readonly from: string;
   readonly to: string;
   readonly version: number;
@@ -195,6 +195,16 @@ class Out {
   }
 }
 
+const NO_SIZES: readonly number[] = Object.freeze([]);
+
+/** The size of each item of a repeated field (no array for an empty one). */
+function sizes<T>(items: readonly T[], size: (x: T) => number): readonly number[] {
+  if (items.length === 0) return NO_SIZES;
+  const out = new Array<number>(items.length);
+  for (let i = 0; i < items.length; i++) out[i] = size(items[i]!);
+  return out;
+}
+
 /**
  * Encodes `env` (which must not carry its MAC yet); with `macOf`, appends
  * field 15 holding `macOf(body)`, where `body` is every byte before it — the
@@ -203,9 +213,9 @@ class Out {
  */
 export function writeEnvelope(env: EnvelopeFields, macOf?: (body: Uint8Array) => Uint8Array): Uint8Array {
   if (env.mac.length !== 0) throw new Error("secsession: internal error: an envelope to encode already carries its MAC");
-  const history = env.history.map(historySize);
-  const attestations = env.attestations.map(attestationSize);
-  const updates = env.keyUpdates.map(keyUpdateSize);
+  const history = sizes(env.history, historySize);
+  const attestations = sizes(env.attestations, attestationSize);
+  const updates = sizes(env.keyUpdates, keyUpdateSize);
   const start = env.start === undefined ? -1 : startSize(env.start);
   let size =
     (env.version === 0 ? 0 : 1 + varintSize(env.version)) +
@@ -228,21 +238,23 @@ export function writeEnvelope(env: EnvelopeFields, macOf?: (body: Uint8Array) =>
   o.uint(3, env.edge);
   o.uint64(4, env.step);
   o.bytes(5, env.payload);
-  env.history.forEach((x, i) => {
+  for (let i = 0; i < history.length; i++) {
+    const x = env.history[i]!;
     o.head(6, history[i]!);
     o.uint(1, x.edge);
     o.uint64(2, x.step);
     o.bytes(3, x.payloadHash);
     o.bindings(4, x.bindings);
-  });
-  env.attestations.forEach((a, i) => {
+  }
+  for (let i = 0; i < attestations.length; i++) {
+    const a = env.attestations[i]!;
     o.head(7, attestations[i]!);
     o.str(1, a.role);
     o.str(2, a.target);
     o.uint64(3, a.step);
     o.bytes(4, a.tag);
     o.uint(5, a.keyVersion);
-  });
+  }
   if (env.start !== undefined) {
     const s = env.start;
     o.head(8, start);
@@ -251,7 +263,8 @@ export function writeEnvelope(env: EnvelopeFields, macOf?: (body: Uint8Array) =>
     o.uint64(3, s.timeMs);
     o.bindings(4, s.bindings);
   }
-  env.keyUpdates.forEach((u, i) => {
+  for (let i = 0; i < updates.length; i++) {
+    const u = env.keyUpdates[i]!;
     o.head(9, updates[i]!);
     o.str(1, u.from);
     o.str(2, u.to);
@@ -260,7 +273,7 @@ export function writeEnvelope(env: EnvelopeFields, macOf?: (body: Uint8Array) =>
     if (u.body.case === "noise" || u.body.case === "ratchet") o.bytes(u.body.case === "noise" ? 5 : 6, u.body.value, true);
     o.bytes(7, u.tag);
     if (u.body.case === "symmetric") o.bytes(8, u.body.value, true); // field order, as toBinary writes it
-  });
+  }
   o.bindings(10, env.bindings);
   if (env.ack) {
     o.byte(11 << 3);
